@@ -1,0 +1,1 @@
+"""Pure computation for Tailorwise: numpy, scipy and lightfm only."""
