@@ -1,0 +1,1 @@
+"""Tailorwise HTTP service: API, persistence, auth and jobs."""

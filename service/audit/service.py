@@ -1,0 +1,26 @@
+"""Recording and reading audit records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from service.audit import repository
+from service.audit.models import AuditRecord
+from service.auth import Caller
+
+
+def actor_of(caller: Caller | None) -> str:
+    """How a caller is named in the log: its key id and role, or the CLI."""
+    return "cli" if caller is None else f"key:{caller.key_id}:{caller.role.value}"
+
+
+def record(
+    session: Session, tenant_id: int, caller: Caller | None, action: str, target: str | None,
+    before: dict[str, Any] | None, after: dict[str, Any] | None,
+) -> None:
+    """Log a change with its before and after."""
+    repository.add(session, AuditRecord(
+        tenant_id=tenant_id, actor=actor_of(caller), action=action, target=target, before=before, after=after,
+    ))

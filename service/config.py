@@ -1,0 +1,43 @@
+"""Settings from TAILORWISE_* environment variables, in one place."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/tailorwise.db"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the service; read from the environment with the TAILORWISE_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="TAILORWISE_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = Field(default=10, ge=1)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_sync_body_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    max_events_per_batch: int = Field(default=10_000, ge=1)
+    max_sync_rows: int = Field(default=100_000, ge=1)
+    max_page_size: int = Field(default=1_000, ge=1)
+    key_cache_seconds: float = Field(default=30.0, ge=0)
+    model_reload_seconds: float = Field(default=5.0, gt=0)
+    run_jobs_in_process: bool = True
+    cache_dir: str = ".cache"
+
+    @model_validator(mode="after")
+    def _no_embedded_database_in_production(self) -> Settings:
+        """Refuse the development SQLite default in production."""
+        if self.environment == "production" and self.database_url == DEFAULT_DATABASE_URL:
+            raise ValueError("TAILORWISE_DATABASE_URL must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,125 @@
+"""Engine, column types shared by all tables, and the session that commits or rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect, Engine
+from sqlmodel import Session, SQLModel
+
+from service.config import Settings
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JsonColumn = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC; naive values are taken as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC to naive values (SQLite keeps no zone)."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Foreign keys on, WAL journal and a busy timeout for every SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def ensure_sqlite_folder(database_url: str) -> None:
+    """Create the folder of an SQLite database file, if that is what the URL names."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    """An engine for the configured database, with SQLite made safe for concurrent use."""
+    url = sa.make_url(settings.database_url)
+    ensure_sqlite_folder(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(
+        url, pool_size=settings.database_pool_size, max_overflow=20, pool_pre_ping=True
+    )
+
+
+def is_postgres(session_or_engine: Session | Engine) -> bool:
+    """Whether the session or engine talks to PostgreSQL."""
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "postgresql"
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Request-scoped session; committed before the response is sent."""
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def upsert_insert(session: Session, table: Any) -> Any:
+    """The dialect's INSERT construct, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
+
+
+def current_txid(session: Session) -> Any:
+    """The writing transaction's id on PostgreSQL (orders the change feed); 0 on SQLite."""
+    if is_postgres(session):
+        return sa.text("pg_current_xact_id()::text::bigint")
+    return sa.literal(0)

@@ -1,0 +1,51 @@
+"""create_app(): routers, error handlers, lifespan (engine, key cache, model cache)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from service import health
+from service.audit.router import router as audit_router
+from service.auth import KeyCache
+from service.config import Settings, get_settings
+from service.db import create_db_engine
+from service.errors import install_error_handlers
+from service.limits import BodySizeLimit
+from service.migrate import head_revision
+from service.profiles.router import router as profiles_router
+
+DESCRIPTION = (
+    "Tailorwise personalizes only where it pays: a profile store, a personalization-value scorer "
+    "per offering attribute, and recommendations and treatment gated by it. Authenticate with "
+    "`Authorization: Bearer <key>`; errors are application/problem+json."
+)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The Tailorwise ASGI app for the given settings (read from the environment by default)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.engine = engine or create_db_engine(settings)
+        app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
+        yield
+        if own_engine:
+            app.state.engine.dispose()
+
+    app = FastAPI(title="Tailorwise", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.migration_head = head_revision()
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit, default_limit=settings.max_body_bytes, large_prefixes=("/v1/sync/",),
+        large_limit=settings.max_sync_body_bytes,
+    )
+    for router in (health.router, profiles_router, audit_router):
+        app.include_router(router)
+    return app

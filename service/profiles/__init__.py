@@ -1,0 +1,1 @@
+"""The profile store: customers, stated preferences, choice events, consent."""

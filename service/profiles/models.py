@@ -1,0 +1,94 @@
+"""Customer, preference, event and change-feed tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+
+
+def tenant_fk() -> Any:
+    """A tenant_id column referencing tenants, deleted with its tenant."""
+    return sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+
+
+def customer_fk() -> Any:
+    """A customer_id column referencing customers, erased with its customer."""
+    return sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False)
+
+
+class Customer(SQLModel, table=True):
+    """One customer of a tenant, addressed by the tenant's own external id."""
+
+    __tablename__ = "customers"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "external_id"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk())
+    external_id: str = Field(max_length=200)
+    traits: dict[str, Any] = Field(default_factory=dict, sa_type=JsonColumn)
+    consent_personalization: bool = True
+    consent_profiling: bool = True
+    source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Preference(SQLModel, table=True):
+    """A stated (or CRM-provided, or inferred) preference of a customer for an attribute value."""
+
+    __tablename__ = "preferences"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "attribute", "value"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk())
+    customer_id: int = Field(sa_column=customer_fk())
+    attribute: str = Field(max_length=100)
+    value: str = Field(max_length=200)
+    weight: float = 1.0
+    source: str = Field(max_length=20)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """A choice event: a customer viewed, bought, rated or chose an item or attribute value."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "event_id"),
+        sa.Index("ix_events_tenant_customer_time", "tenant_id", "customer_id", "occurred_at"),
+        sa.Index("ix_events_customer", "customer_id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk())
+    customer_id: int = Field(sa_column=customer_fk())
+    event_id: str = Field(max_length=200)
+    type: str = Field(max_length=40)
+    item_id: str | None = Field(default=None, max_length=200)
+    attribute: str | None = Field(default=None, max_length=100)
+    value: str | None = Field(default=None, max_length=200)
+    weight: float = 1.0
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CustomerChange(SQLModel, table=True):
+    """The latest change of each customer, ordered for the CRM change feed (one row a customer)."""
+
+    __tablename__ = "customer_changes"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "external_id"),
+        sa.Index("ix_customer_changes_feed", "tenant_id", "txid", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk())
+    external_id: str = Field(max_length=200)
+    txid: int = Field(default=0, sa_type=sa.BigInteger)
+    deleted: bool = False
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,80 @@
+"""HTTP endpoints of the profile store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from service.auth import Caller, require
+from service.db import SessionDep
+from service.profiles import service
+from service.profiles.schemas import (
+    CustomerExport,
+    CustomerPublic,
+    CustomerPut,
+    ErasureResult,
+    EventBatch,
+    EventBatchResult,
+    PreferencesPut,
+)
+from service.schemas import Page, decode_cursor, encode_cursor
+from service.tenancy.models import Role
+
+router = APIRouter(tags=["profiles"])
+Crm = Annotated[Caller, Depends(require(Role.crm))]
+ProfileReader = Annotated[Caller, Depends(require(Role.crm, Role.storefront))]
+EventWriter = Annotated[Caller, Depends(require(Role.crm, Role.storefront))]
+CustomerId = Annotated[str, Path(min_length=1, max_length=200, description="The caller's own customer id.")]
+
+
+@router.put("/v1/customers/{external_id}", response_model=CustomerPublic)
+def put_customer(external_id: CustomerId, body: CustomerPut, caller: Crm, session: SessionDep,
+                 response: Response) -> CustomerPublic:
+    """Create or replace a customer's traits and consent."""
+    customer, created = service.put_customer(session, caller.tenant_id, external_id, body)
+    response.status_code = 201 if created else 200
+    return customer
+
+
+@router.get("/v1/customers/{external_id}", response_model=CustomerPublic)
+def get_customer(external_id: CustomerId, caller: ProfileReader, session: SessionDep) -> CustomerPublic:
+    """One customer with consent and preferences."""
+    return service.get_customer(session, caller.tenant_id, external_id)
+
+
+@router.get("/v1/customers", response_model=Page[CustomerPublic])
+def list_customers(
+    caller: Crm, session: SessionDep, request: Request,
+    cursor: str | None = None, limit: Annotated[int, Query(ge=1)] = 100,
+) -> Page[CustomerPublic]:
+    """The tenant's customers, oldest first, a page at a time."""
+    limit = min(limit, request.app.state.settings.max_page_size)
+    position = decode_cursor(cursor, 1)
+    items, last = service.list_customers(session, caller.tenant_id, position[0] if position else 0, limit)
+    return Page(items=items, next_cursor=encode_cursor(last) if last is not None else None)
+
+
+@router.put("/v1/customers/{external_id}/preferences", response_model=CustomerPublic)
+def put_preferences(external_id: CustomerId, body: PreferencesPut, caller: ProfileReader,
+                    session: SessionDep) -> CustomerPublic:
+    """Replace a customer's stated preferences."""
+    return service.put_preferences(session, caller.tenant_id, external_id, body)
+
+
+@router.post("/v1/events", response_model=EventBatchResult)
+def post_events(body: EventBatch, caller: EventWriter, session: SessionDep, request: Request) -> EventBatchResult:
+    """Store a batch of choice events; replayed event_ids are counted as duplicates."""
+    return service.ingest_events(session, caller.tenant_id, body.events, request.app.state.settings.max_events_per_batch)
+
+
+@router.get("/v1/customers/{external_id}/export", response_model=CustomerExport)
+def export_customer(external_id: CustomerId, caller: Crm, session: SessionDep) -> CustomerExport:
+    """Everything stored about the customer (GDPR access)."""
+    return service.export_customer(session, caller.tenant_id, external_id)
+
+
+@router.delete("/v1/customers/{external_id}", response_model=ErasureResult)
+def erase_customer(external_id: CustomerId, caller: Crm, session: SessionDep) -> ErasureResult:
+    """Erase the customer with preferences and events, at once."""
+    return service.erase_customer(session, caller.tenant_id, caller, external_id)

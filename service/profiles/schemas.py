@@ -1,0 +1,162 @@
+"""Request and response models of the profile store."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+
+from service.schemas import ExternalId, Name, StrictModel
+
+
+class Consent(StrictModel):
+    """What the customer agreed to."""
+
+    personalization: bool = Field(description="Tailored recommendations and plans.")
+    profiling: bool = Field(description="Value scoring and priority treatment.")
+
+
+class CustomerPut(StrictModel):
+    """Create or replace a customer's traits and consent."""
+
+    traits: dict[str, Any] = Field(default_factory=dict, description="Anything the CRM knows.")
+    consent: Consent | None = Field(default=None, description="Omitted: kept, or the tenant default.")
+    source_updated_at: AwareDatetime | None = Field(
+        default=None, description="The caller's own timestamp; an older write never wins."
+    )
+
+
+class PreferenceSource(StrEnum):
+    """Where a preference came from."""
+
+    stated = "stated"
+    crm = "crm"
+    inferred = "inferred"
+
+
+class PreferenceIn(StrictModel):
+    """One attribute value the customer prefers."""
+
+    attribute: Name
+    value: ExternalId
+    weight: float = Field(default=1.0, ge=0, le=1_000)
+    source: PreferenceSource = PreferenceSource.stated
+
+    @field_validator("weight")
+    @classmethod
+    def _finite(cls, weight: float) -> float:
+        """No NaN or infinity."""
+        if not math.isfinite(weight):
+            raise ValueError("must be a finite number")
+        return weight
+
+
+class PreferencesPut(StrictModel):
+    """Replace all stated preferences of a customer."""
+
+    preferences: list[PreferenceIn] = Field(max_length=1_000)
+
+
+class PreferencePublic(BaseModel):
+    """A stored preference."""
+
+    attribute: str
+    value: str
+    weight: float
+    source: str
+    updated_at: datetime
+
+
+class CustomerPublic(BaseModel):
+    """A customer as callers see it."""
+
+    external_id: str
+    traits: dict[str, Any]
+    consent: Consent
+    preferences: list[PreferencePublic]
+    source_updated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventIn(StrictModel):
+    """A choice event: an item, or an attribute and value chosen directly."""
+
+    event_id: ExternalId
+    customer_id: ExternalId
+    type: Name
+    item_id: ExternalId | None = None
+    attribute: Name | None = None
+    value: ExternalId | None = None
+    weight: float = Field(default=1.0, ge=0, le=1_000_000)
+    occurred_at: AwareDatetime
+
+    @field_validator("weight")
+    @classmethod
+    def _finite(cls, weight: float) -> float:
+        """No NaN or infinity."""
+        if not math.isfinite(weight):
+            raise ValueError("must be a finite number")
+        return weight
+
+    @model_validator(mode="after")
+    def _names_a_choice(self) -> Self:
+        """An item, or both an attribute and a value."""
+        if (self.attribute is None) != (self.value is None):
+            raise ValueError("attribute and value go together")
+        if self.item_id is None and self.attribute is None:
+            raise ValueError("an event names an item_id, or an attribute and a value")
+        return self
+
+
+class EventBatch(StrictModel):
+    """A batch of events; each is checked on its own so one bad event sinks nothing."""
+
+    events: list[dict[str, Any]]
+
+
+class RejectedEvent(BaseModel):
+    """Why one event of a batch was not stored."""
+
+    index: int
+    event_id: str | None
+    reason: str
+
+
+class EventBatchResult(BaseModel):
+    """What happened to a batch."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    rejected_events: list[RejectedEvent]
+
+
+class EventPublic(BaseModel):
+    """A stored event, as exported."""
+
+    event_id: str
+    type: str
+    item_id: str | None
+    attribute: str | None
+    value: str | None
+    weight: float
+    occurred_at: datetime
+
+
+class CustomerExport(BaseModel):
+    """Everything stored about one customer (GDPR access)."""
+
+    customer: CustomerPublic
+    events: list[EventPublic]
+    extra: dict[str, Any] = Field(default_factory=dict, description="Data held by other domains.")
+
+
+class ErasureResult(BaseModel):
+    """What an erasure removed."""
+
+    external_id: str
+    deleted: dict[str, int]

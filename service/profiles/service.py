@@ -1,0 +1,196 @@
+"""Rules of the profile store: create, replace, ingest, export, erase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlmodel import Session
+
+from service.audit import service as audit
+from service.auth import Caller
+from service.db import utcnow
+from service.errors import Conflict, NotFound, PayloadTooLarge
+from service.profiles import repository
+from service.profiles.models import Customer, Event, Preference
+from service.profiles.schemas import (
+    Consent,
+    CustomerExport,
+    CustomerPublic,
+    CustomerPut,
+    ErasureResult,
+    EventBatchResult,
+    EventIn,
+    EventPublic,
+    PreferencePublic,
+    PreferencesPut,
+    RejectedEvent,
+)
+from service.tenancy import repository as tenants
+
+_event_adapter = TypeAdapter(EventIn)
+
+
+def default_consent(session: Session, tenant_id: int) -> dict[str, bool]:
+    """The consent a customer gets when first seen through an event."""
+    tenant = tenants.get_tenant(session, tenant_id)
+    if tenant is None:
+        raise NotFound("Unknown tenant.")
+    return {
+        "consent_personalization": tenant.default_personalization_consent,
+        "consent_profiling": tenant.default_profiling_consent,
+    }
+
+
+def to_public(customer: Customer, preferences: list[Preference]) -> CustomerPublic:
+    """The caller's view of a customer."""
+    return CustomerPublic(
+        external_id=customer.external_id,
+        traits=customer.traits,
+        consent=Consent(personalization=customer.consent_personalization, profiling=customer.consent_profiling),
+        preferences=[PreferencePublic.model_validate(p, from_attributes=True) for p in preferences],
+        source_updated_at=customer.source_updated_at,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+    )
+
+
+def require_customer(session: Session, tenant_id: int, external_id: str) -> Customer:
+    """The tenant's customer, or a 404."""
+    customer = repository.get_customer(session, tenant_id, external_id)
+    if customer is None:
+        raise NotFound(f"No customer {external_id!r}.")
+    return customer
+
+
+def get_customer(session: Session, tenant_id: int, external_id: str) -> CustomerPublic:
+    """One customer with preferences."""
+    customer = require_customer(session, tenant_id, external_id)
+    return to_public(customer, list(repository.preferences_of(session, [customer.id or 0])))
+
+
+def list_customers(session: Session, tenant_id: int, after_id: int, limit: int) -> tuple[list[CustomerPublic], int | None]:
+    """A page of customers and the id to continue after (None at the end)."""
+    rows = list(repository.list_customers(session, tenant_id, after_id, limit))
+    prefs: dict[int, list[Preference]] = {}
+    for p in repository.preferences_of(session, [c.id for c in rows if c.id is not None]):
+        prefs.setdefault(p.customer_id, []).append(p)
+    items = [to_public(c, prefs.get(c.id or 0, [])) for c in rows]
+    return items, (rows[-1].id if len(rows) == limit else None)
+
+
+def put_customer(session: Session, tenant_id: int, external_id: str, body: CustomerPut) -> tuple[CustomerPublic, bool]:
+    """Create or replace a customer's traits and consent; True when created."""
+    customer = repository.get_customer(session, tenant_id, external_id)
+    created = customer is None
+    if customer is None:
+        customer = Customer(tenant_id=tenant_id, external_id=external_id, **default_consent(session, tenant_id))
+    elif body.source_updated_at and customer.source_updated_at and body.source_updated_at < customer.source_updated_at:
+        raise Conflict(
+            f"Customer {external_id!r} was updated at {customer.source_updated_at.isoformat()} by its source; "
+            "this older write is stale and was not applied."
+        )
+    customer.traits = body.traits
+    if body.consent is not None:
+        customer.consent_personalization = body.consent.personalization
+        customer.consent_profiling = body.consent.profiling
+    customer.source_updated_at = body.source_updated_at or customer.source_updated_at
+    customer.updated_at = utcnow()
+    repository.add_customer(session, customer)
+    repository.record_changes(session, tenant_id, [external_id])
+    return get_customer(session, tenant_id, external_id), created
+
+
+def put_preferences(session: Session, tenant_id: int, external_id: str, body: PreferencesPut) -> CustomerPublic:
+    """Replace a customer's stated preferences (the last entry wins for a repeated value)."""
+    customer = require_customer(session, tenant_id, external_id)
+    now = utcnow()
+    unique = {(p.attribute, p.value): p for p in body.preferences}
+    rows = [
+        {"tenant_id": tenant_id, "customer_id": customer.id, "attribute": a, "value": v,
+         "weight": p.weight, "source": p.source.value, "updated_at": now}
+        for (a, v), p in unique.items()
+    ]
+    repository.replace_preferences(session, [customer.id or 0], rows)
+    customer.updated_at = now
+    repository.add_customer(session, customer)
+    repository.record_changes(session, tenant_id, [external_id])
+    return get_customer(session, tenant_id, external_id)
+
+
+def _validate_events(raw: list[dict[str, Any]]) -> tuple[list[EventIn], list[RejectedEvent], int]:
+    """Check each event alone; repeated event_ids inside the batch count as duplicates."""
+    valid: list[EventIn] = []
+    rejected: list[RejectedEvent] = []
+    seen: set[str] = set()
+    repeats = 0
+    for index, item in enumerate(raw):
+        try:
+            event = _event_adapter.validate_python(item)
+        except ValidationError as exc:
+            rejected.append(RejectedEvent(index=index, event_id=_event_id_of(item), reason=_reason(exc)))
+            continue
+        if event.event_id in seen:
+            repeats += 1
+            continue
+        seen.add(event.event_id)
+        valid.append(event)
+    return valid, rejected, repeats
+
+
+def _event_id_of(item: Any) -> str | None:
+    """The event_id of a raw event, when it has a usable one."""
+    value = item.get("event_id") if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _reason(exc: ValidationError) -> str:
+    """A validation error as one line naming the fields."""
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"]) or "event"
+        parts.append(f"{field}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def ingest_events(session: Session, tenant_id: int, raw: list[dict[str, Any]], limit: int) -> EventBatchResult:
+    """Store a batch of events; replays of stored event_ids are no-ops."""
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"A batch holds at most {limit} events; this one has {len(raw)}.")
+    valid, rejected, repeats = _validate_events(raw)
+    ids, created = repository.ensure_customers(
+        session, tenant_id, (e.customer_id for e in valid), default_consent(session, tenant_id)
+    )
+    repository.record_changes(session, tenant_id, created)
+    rows = [
+        {"tenant_id": tenant_id, "customer_id": ids[e.customer_id], "event_id": e.event_id, "type": e.type,
+         "item_id": e.item_id, "attribute": e.attribute, "value": e.value, "weight": e.weight,
+         "occurred_at": e.occurred_at}
+        for e in valid
+    ]
+    accepted = repository.insert_new_events(session, rows)
+    return EventBatchResult(
+        accepted=accepted, duplicates=len(valid) - accepted + repeats, rejected=len(rejected),
+        rejected_events=rejected,
+    )
+
+
+def export_customer(session: Session, tenant_id: int, external_id: str) -> CustomerExport:
+    """Everything stored about a customer."""
+    customer = require_customer(session, tenant_id, external_id)
+    events = [EventPublic.model_validate(e, from_attributes=True) for e in repository.events_of(session, customer.id or 0)]
+    return CustomerExport(customer=get_customer(session, tenant_id, external_id), events=events)
+
+
+def erase_customer(session: Session, tenant_id: int, caller: Caller | None, external_id: str) -> ErasureResult:
+    """Delete a customer and everything owned; the audit keeps counts only, no personal data."""
+    customer = require_customer(session, tenant_id, external_id)
+    counts = {
+        "customer": 1,
+        "preferences": repository.count_rows(session, Preference, customer.id or 0),
+        "events": repository.count_rows(session, Event, customer.id or 0),
+    }
+    repository.delete_customer(session, customer)
+    repository.record_changes(session, tenant_id, [external_id], deleted=True)
+    audit.record(session, tenant_id, caller, "customer.erased", None, None, counts)
+    return ErasureResult(external_id=external_id, deleted=counts)
