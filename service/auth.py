@@ -87,4 +87,3 @@ def require(*roles: Role) -> Callable[[Caller], Caller]:
         return caller
 
     return _check
-

@@ -13,7 +13,9 @@ from service.errors import TailorwiseError
 from service.migrate import upgrade
 from service.tenancy import service as tenancy
 
-app = typer.Typer(help="Tailorwise: personalize only where it pays.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Tailorwise: personalize only where it pays.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 tenant_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
@@ -36,7 +38,9 @@ def migrate() -> None:
 @tenant_app.command("create")
 def tenant_create(
     name: str,
-    opt_in: Annotated[bool, typer.Option(help="New customers start without personalization consent.")] = False,
+    opt_in: Annotated[
+        bool, typer.Option(help="New customers start without personalization consent.")
+    ] = False,
 ) -> None:
     """Create a tenant and print its id."""
     engine = create_db_engine(get_settings())
@@ -70,5 +74,6 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the API with uvicorn."""
-    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    uvicorn.run(
+        "service.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )

@@ -79,9 +79,7 @@ def create_db_engine(settings: Settings) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(
-        url, pool_size=settings.database_pool_size, max_overflow=20, pool_pre_ping=True
-    )
+    return sa.create_engine(url, pool_size=settings.database_pool_size, max_overflow=20, pool_pre_ping=True)
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -110,8 +110,12 @@ def _validation_problem(exc: RequestValidationError) -> JSONResponse:
     """Malformed JSON is a 400; a wrong shape is a 422 naming each field."""
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem(400, "Malformed JSON", "The request body is not valid JSON.",
-                       [field_error("body", str(errors[0].get("msg", "invalid JSON")))])
+        return problem(
+            400,
+            "Malformed JSON",
+            "The request body is not valid JSON.",
+            [field_error("body", str(errors[0].get("msg", "invalid JSON")))],
+        )
     fields = [field_error(_location(e.get("loc", ())), str(e.get("msg", ""))) for e in errors]
     return problem(422, "Validation failed", f"{len(fields)} field(s) are invalid.", fields)
 

@@ -10,7 +10,9 @@ from service.errors import PayloadTooLarge, problem
 class BodySizeLimit:
     """Reject bodies over a limit: at once by Content-Length, or while streaming."""
 
-    def __init__(self, app: ASGIApp, default_limit: int, large_prefixes: tuple[str, ...], large_limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, default_limit: int, large_prefixes: tuple[str, ...], large_limit: int
+    ) -> None:
         self.app = app
         self.default_limit = default_limit
         self.large_prefixes = large_prefixes

@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.migration_head = head_revision()
     install_error_handlers(app)
     app.add_middleware(
-        BodySizeLimit, default_limit=settings.max_body_bytes, large_prefixes=("/v1/sync/",),
+        BodySizeLimit,
+        default_limit=settings.max_body_bytes,
+        large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
     for router in (health.router, profiles_router, audit_router):

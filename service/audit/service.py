@@ -17,10 +17,23 @@ def actor_of(caller: Caller | None) -> str:
 
 
 def record(
-    session: Session, tenant_id: int, caller: Caller | None, action: str, target: str | None,
-    before: dict[str, Any] | None, after: dict[str, Any] | None,
+    session: Session,
+    tenant_id: int,
+    caller: Caller | None,
+    action: str,
+    target: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
 ) -> None:
     """Log a change with its before and after."""
-    repository.add(session, AuditRecord(
-        tenant_id=tenant_id, actor=actor_of(caller), action=action, target=target, before=before, after=after,
-    ))
+    repository.add(
+        session,
+        AuditRecord(
+            tenant_id=tenant_id,
+            actor=actor_of(caller),
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+        ),
+    )

@@ -66,8 +66,14 @@ def ensure_customers(
         return {}, []
     now = utcnow()
     rows = [
-        {"tenant_id": tenant_id, "external_id": e, "traits": {}, "created_at": now, "updated_at": now,
-         **defaults}
+        {
+            "tenant_id": tenant_id,
+            "external_id": e,
+            "traits": {},
+            "created_at": now,
+            "updated_at": now,
+            **defaults,
+        }
         for e in wanted
     ]
     insert = upsert_insert(session, Customer).on_conflict_do_nothing(
@@ -100,7 +106,9 @@ def insert_new_events(session: Session, rows: list[dict[str, Any]]) -> int:
 
 def events_of(session: Session, customer_id: int) -> Sequence[Event]:
     """All events of one customer in time order."""
-    query = select(Event).where(Event.customer_id == customer_id).order_by(col(Event.occurred_at), col(Event.id))
+    query = (
+        select(Event).where(Event.customer_id == customer_id).order_by(col(Event.occurred_at), col(Event.id))
+    )
     return session.exec(query).all()
 
 
@@ -119,7 +127,11 @@ def delete_customer(session: Session, customer: Customer) -> None:
 
 
 def record_changes(
-    session: Session, tenant_id: int, external_ids: Sequence[str], *, deleted: bool = False,
+    session: Session,
+    tenant_id: int,
+    external_ids: Sequence[str],
+    *,
+    deleted: bool = False,
     at: datetime | None = None,
 ) -> None:
     """Move these customers to the head of the change feed (one row a customer)."""
@@ -130,6 +142,10 @@ def record_changes(
     insert = sa.insert(table).values(txid=current_txid(session))
     for start in range(0, len(external_ids), 5_000):
         chunk = list(external_ids[start : start + 5_000])
-        session.execute(sa.delete(table).where(table.c.tenant_id == tenant_id, table.c.external_id.in_(chunk)))
-        rows = [{"tenant_id": tenant_id, "external_id": e, "deleted": deleted, "changed_at": when} for e in chunk]
+        session.execute(
+            sa.delete(table).where(table.c.tenant_id == tenant_id, table.c.external_id.in_(chunk))
+        )
+        rows = [
+            {"tenant_id": tenant_id, "external_id": e, "deleted": deleted, "changed_at": when} for e in chunk
+        ]
         session.execute(insert, rows)

@@ -47,7 +47,9 @@ def to_public(customer: Customer, preferences: list[Preference]) -> CustomerPubl
     return CustomerPublic(
         external_id=customer.external_id,
         traits=customer.traits,
-        consent=Consent(personalization=customer.consent_personalization, profiling=customer.consent_profiling),
+        consent=Consent(
+            personalization=customer.consent_personalization, profiling=customer.consent_profiling
+        ),
         preferences=[PreferencePublic.model_validate(p, from_attributes=True) for p in preferences],
         source_updated_at=customer.source_updated_at,
         created_at=customer.created_at,
@@ -69,7 +71,9 @@ def get_customer(session: Session, tenant_id: int, external_id: str) -> Customer
     return to_public(customer, list(repository.preferences_of(session, [customer.id or 0])))
 
 
-def list_customers(session: Session, tenant_id: int, after_id: int, limit: int) -> tuple[list[CustomerPublic], int | None]:
+def list_customers(
+    session: Session, tenant_id: int, after_id: int, limit: int
+) -> tuple[list[CustomerPublic], int | None]:
     """A page of customers and the id to continue after (None at the end)."""
     rows = list(repository.list_customers(session, tenant_id, after_id, limit))
     prefs: dict[int, list[Preference]] = {}
@@ -79,16 +83,24 @@ def list_customers(session: Session, tenant_id: int, after_id: int, limit: int) 
     return items, (rows[-1].id if len(rows) == limit else None)
 
 
-def put_customer(session: Session, tenant_id: int, external_id: str, body: CustomerPut) -> tuple[CustomerPublic, bool]:
+def put_customer(
+    session: Session, tenant_id: int, external_id: str, body: CustomerPut
+) -> tuple[CustomerPublic, bool]:
     """Create or replace a customer's traits and consent; True when created."""
     customer = repository.get_customer(session, tenant_id, external_id)
     created = customer is None
     if customer is None:
-        customer = Customer(tenant_id=tenant_id, external_id=external_id, **default_consent(session, tenant_id))
-    elif body.source_updated_at and customer.source_updated_at and body.source_updated_at < customer.source_updated_at:
+        customer = Customer(
+            tenant_id=tenant_id, external_id=external_id, **default_consent(session, tenant_id)
+        )
+    elif (
+        body.source_updated_at
+        and customer.source_updated_at
+        and body.source_updated_at < customer.source_updated_at
+    ):
         raise Conflict(
-            f"Customer {external_id!r} was updated at {customer.source_updated_at.isoformat()} by its source; "
-            "this older write is stale and was not applied."
+            f"Customer {external_id!r} was updated at {customer.source_updated_at.isoformat()} "
+            "by its source; this older write is stale and was not applied."
         )
     customer.traits = body.traits
     if body.consent is not None:
@@ -101,14 +113,23 @@ def put_customer(session: Session, tenant_id: int, external_id: str, body: Custo
     return get_customer(session, tenant_id, external_id), created
 
 
-def put_preferences(session: Session, tenant_id: int, external_id: str, body: PreferencesPut) -> CustomerPublic:
+def put_preferences(
+    session: Session, tenant_id: int, external_id: str, body: PreferencesPut
+) -> CustomerPublic:
     """Replace a customer's stated preferences (the last entry wins for a repeated value)."""
     customer = require_customer(session, tenant_id, external_id)
     now = utcnow()
     unique = {(p.attribute, p.value): p for p in body.preferences}
     rows = [
-        {"tenant_id": tenant_id, "customer_id": customer.id, "attribute": a, "value": v,
-         "weight": p.weight, "source": p.source.value, "updated_at": now}
+        {
+            "tenant_id": tenant_id,
+            "customer_id": customer.id,
+            "attribute": a,
+            "value": v,
+            "weight": p.weight,
+            "source": p.source.value,
+            "updated_at": now,
+        }
         for (a, v), p in unique.items()
     ]
     repository.replace_preferences(session, [customer.id or 0], rows)
@@ -153,7 +174,9 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def ingest_events(session: Session, tenant_id: int, raw: list[dict[str, Any]], limit: int) -> EventBatchResult:
+def ingest_events(
+    session: Session, tenant_id: int, raw: list[dict[str, Any]], limit: int
+) -> EventBatchResult:
     """Store a batch of events; replays of stored event_ids are no-ops."""
     if len(raw) > limit:
         raise PayloadTooLarge(f"A batch holds at most {limit} events; this one has {len(raw)}.")
@@ -163,14 +186,24 @@ def ingest_events(session: Session, tenant_id: int, raw: list[dict[str, Any]], l
     )
     repository.record_changes(session, tenant_id, created)
     rows = [
-        {"tenant_id": tenant_id, "customer_id": ids[e.customer_id], "event_id": e.event_id, "type": e.type,
-         "item_id": e.item_id, "attribute": e.attribute, "value": e.value, "weight": e.weight,
-         "occurred_at": e.occurred_at}
+        {
+            "tenant_id": tenant_id,
+            "customer_id": ids[e.customer_id],
+            "event_id": e.event_id,
+            "type": e.type,
+            "item_id": e.item_id,
+            "attribute": e.attribute,
+            "value": e.value,
+            "weight": e.weight,
+            "occurred_at": e.occurred_at,
+        }
         for e in valid
     ]
     accepted = repository.insert_new_events(session, rows)
     return EventBatchResult(
-        accepted=accepted, duplicates=len(valid) - accepted + repeats, rejected=len(rejected),
+        accepted=accepted,
+        duplicates=len(valid) - accepted + repeats,
+        rejected=len(rejected),
         rejected_events=rejected,
     )
 
@@ -178,11 +211,16 @@ def ingest_events(session: Session, tenant_id: int, raw: list[dict[str, Any]], l
 def export_customer(session: Session, tenant_id: int, external_id: str) -> CustomerExport:
     """Everything stored about a customer."""
     customer = require_customer(session, tenant_id, external_id)
-    events = [EventPublic.model_validate(e, from_attributes=True) for e in repository.events_of(session, customer.id or 0)]
+    events = [
+        EventPublic.model_validate(e, from_attributes=True)
+        for e in repository.events_of(session, customer.id or 0)
+    ]
     return CustomerExport(customer=get_customer(session, tenant_id, external_id), events=events)
 
 
-def erase_customer(session: Session, tenant_id: int, caller: Caller | None, external_id: str) -> ErasureResult:
+def erase_customer(
+    session: Session, tenant_id: int, caller: Caller | None, external_id: str
+) -> ErasureResult:
     """Delete a customer and everything owned; the audit keeps counts only, no personal data."""
     customer = require_customer(session, tenant_id, external_id)
     counts = {

@@ -39,7 +39,9 @@ class ApiKey(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     tenant_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=sa.Column(
+            BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     role: str = Field(max_length=20)
     prefix: str = Field(max_length=12)
