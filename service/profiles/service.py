@@ -90,8 +90,12 @@ def put_customer(
     customer = repository.get_customer(session, tenant_id, external_id)
     created = customer is None
     if customer is None:
+        consent = default_consent(session, tenant_id)
         customer = Customer(
-            tenant_id=tenant_id, external_id=external_id, **default_consent(session, tenant_id)
+            tenant_id=tenant_id,
+            external_id=external_id,
+            consent_personalization=consent["consent_personalization"],
+            consent_profiling=consent["consent_profiling"],
         )
     elif (
         body.source_updated_at

@@ -18,9 +18,12 @@ def test_readyz_is_ready_at_head(client: TestClient) -> None:
 
 def test_readyz_is_503_when_behind(client: TestClient, db) -> None:
     with db.engine.begin() as connection:
+        head = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
         connection.execute(sa.text("UPDATE alembic_version SET version_num = 'old'"))
-    response = client.get("/readyz")
+    try:
+        response = client.get("/readyz")
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": head})
     assert response.status_code == 503
     assert "tailorwise migrate" in response.json()["detail"]
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM alembic_version"))
