@@ -114,10 +114,3 @@ def upsert_insert(session: Session, table: Any) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
-
-
-def current_txid(session: Session) -> Any:
-    """The writing transaction's id on PostgreSQL (orders the change feed); 0 on SQLite."""
-    if is_postgres(session):
-        return sa.text("pg_current_xact_id()::text::bigint")
-    return sa.literal(0)

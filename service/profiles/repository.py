@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service.db import current_txid, upsert_insert, utcnow
+from service.db import is_postgres, upsert_insert, utcnow
 from service.profiles.models import Customer, CustomerChange, Event, Preference
 
 
@@ -64,6 +63,10 @@ def ensure_customers(
     wanted = sorted(set(external_ids))
     if not wanted:
         return {}, []
+    if is_postgres(session):
+        return _ensure_customers_pg(session, tenant_id, wanted, defaults)
+    existing = customer_ids(session, tenant_id, wanted)
+    created = [e for e in wanted if e not in existing]
     now = utcnow()
     rows = [
         {
@@ -74,34 +77,78 @@ def ensure_customers(
             "updated_at": now,
             **defaults,
         }
-        for e in wanted
+        for e in created
     ]
-    insert = upsert_insert(session, Customer).on_conflict_do_nothing(
-        index_elements=["tenant_id", "external_id"]
-    )
-    created = [r.external_id for r in session.execute(insert.returning(col(Customer.external_id)), rows)]
+    if rows:
+        session.execute(sa.insert(Customer.__table__), rows)  # type: ignore[attr-defined]
     return customer_ids(session, tenant_id, wanted), created
+
+
+def _ensure_customers_pg(
+    session: Session, tenant_id: int, wanted: list[str], defaults: dict[str, Any]
+) -> tuple[dict[str, int], list[str]]:
+    """One round trip: insert the missing customers and read every id (new and existing)."""
+    query = sa.text(
+        "WITH wanted AS (SELECT unnest(CAST(:ids AS text[])) AS external_id),"
+        " created AS (INSERT INTO customers (tenant_id, external_id, traits, consent_personalization,"
+        "   consent_profiling, created_at, updated_at)"
+        "   SELECT :tenant_id, external_id, '{}'::jsonb, :personalization, :profiling, now(), now() FROM wanted"
+        "   ON CONFLICT (tenant_id, external_id) DO NOTHING RETURNING external_id, id)"
+        " SELECT external_id, id, true FROM created"
+        " UNION ALL SELECT c.external_id, c.id, false FROM customers c JOIN wanted USING (external_id)"
+        " WHERE c.tenant_id = :tenant_id"
+    )
+    params = {
+        "tenant_id": tenant_id,
+        "ids": wanted,
+        "personalization": defaults["consent_personalization"],
+        "profiling": defaults["consent_profiling"],
+    }
+    ids: dict[str, int] = {}
+    created: list[str] = []
+    for external_id, internal_id, is_new in session.execute(query, params):
+        ids[external_id] = internal_id
+        if is_new:
+            created.append(external_id)
+    return ids, created
 
 
 def customer_ids(session: Session, tenant_id: int, external_ids: Sequence[str]) -> dict[str, int]:
     """Internal ids of the tenant's customers with these external ids."""
+    table = Customer.__table__  # type: ignore[attr-defined]
     ids: dict[str, int] = {}
     for start in range(0, len(external_ids), 5_000):
-        chunk = external_ids[start : start + 5_000]
-        query = sa.select(Customer.__table__.c.external_id, Customer.__table__.c.id).where(  # type: ignore[attr-defined]
-            Customer.__table__.c.tenant_id == tenant_id,  # type: ignore[attr-defined]
-            Customer.__table__.c.external_id.in_(chunk),  # type: ignore[attr-defined]
+        chunk = list(external_ids[start : start + 5_000])
+        query = sa.select(table.c.external_id, table.c.id).where(
+            table.c.tenant_id == tenant_id, table.c.external_id.in_(chunk)
         )
         ids.update({e: i for e, i in session.execute(query)})
     return ids
 
 
-def insert_new_events(session: Session, rows: list[dict[str, Any]]) -> int:
+EVENT_COLUMNS = ("customer_id", "event_id", "type", "item_id", "attribute", "value", "weight", "occurred_at")
+_PG_EVENT_TYPES = ("bigint", "text", "text", "text", "text", "text", "float8", "timestamptz")
+
+
+def insert_new_events(session: Session, tenant_id: int, rows: list[dict[str, Any]]) -> int:
     """Insert events whose event_id the tenant has not stored yet; the number inserted."""
     if not rows:
         return 0
-    insert = upsert_insert(session, Event).on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
-    return len(session.execute(insert.returning(col(Event.id)), rows).all())
+    if is_postgres(session):
+        arrays = ", ".join(
+            f"CAST(:{c} AS {t}[])" for c, t in zip(EVENT_COLUMNS, _PG_EVENT_TYPES, strict=True)
+        )
+        query = sa.text(
+            f"INSERT INTO events (tenant_id, {', '.join(EVENT_COLUMNS)})"
+            f" SELECT :tenant_id, * FROM unnest({arrays})"
+            " ON CONFLICT (tenant_id, event_id) DO NOTHING"
+        )
+        params = {c: [r[c] for r in rows] for c in EVENT_COLUMNS}
+        return int(session.execute(query, {"tenant_id": tenant_id, **params}).rowcount)  # type: ignore[attr-defined]
+    insert = upsert_insert(session, Event.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=["tenant_id", "event_id"]
+    )
+    return int(session.execute(insert, [{"tenant_id": tenant_id, **r} for r in rows]).rowcount)  # type: ignore[attr-defined]
 
 
 def events_of(session: Session, customer_id: int) -> Sequence[Event]:
@@ -132,20 +179,34 @@ def record_changes(
     external_ids: Sequence[str],
     *,
     deleted: bool = False,
-    at: datetime | None = None,
 ) -> None:
     """Move these customers to the head of the change feed (one row a customer)."""
     if not external_ids:
         return
     table = CustomerChange.__table__  # type: ignore[attr-defined]
-    when = at or utcnow()
-    insert = sa.insert(table).values(txid=current_txid(session))
+    if is_postgres(session):
+        params = {"tenant_id": tenant_id, "ids": list(external_ids), "deleted": deleted}
+        session.execute(
+            sa.text("DELETE FROM customer_changes WHERE tenant_id = :tenant_id AND external_id = ANY(:ids)"),
+            params,
+        )
+        session.execute(
+            sa.text(
+                "INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)"
+                " SELECT :tenant_id, e, pg_current_xact_id()::text::bigint, :deleted, now()"
+                " FROM unnest(CAST(:ids AS text[])) AS e"
+            ),
+            params,
+        )
+        return
+    now = utcnow()
     for start in range(0, len(external_ids), 5_000):
         chunk = list(external_ids[start : start + 5_000])
         session.execute(
             sa.delete(table).where(table.c.tenant_id == tenant_id, table.c.external_id.in_(chunk))
         )
         rows = [
-            {"tenant_id": tenant_id, "external_id": e, "deleted": deleted, "changed_at": when} for e in chunk
+            {"tenant_id": tenant_id, "external_id": e, "txid": 0, "deleted": deleted, "changed_at": now}
+            for e in chunk
         ]
-        session.execute(insert, rows)
+        session.execute(sa.insert(table), rows)

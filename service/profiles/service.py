@@ -203,7 +203,7 @@ def ingest_events(
         }
         for e in valid
     ]
-    accepted = repository.insert_new_events(session, rows)
+    accepted = repository.insert_new_events(session, tenant_id, rows)
     return EventBatchResult(
         accepted=accepted,
         duplicates=len(valid) - accepted + repeats,

@@ -1,0 +1,1 @@
+"""Benchmarks that print their figures; each ends with a `RESULT name=value ...` line."""
