@@ -53,8 +53,8 @@ def plain_executemany(url: str, tenant: str, events: list[dict[str, Any]], custo
     with psycopg.connect(dsn) as connection:
         tenant_id = connection.execute("SELECT id FROM tenants WHERE name = %s", (tenant,)).fetchone()[0]  # type: ignore[index]
         connection.execute(
-            "INSERT INTO customers (tenant_id, external_id, traits, consent_personalization, consent_profiling,"
-            " created_at, updated_at) SELECT %s, 'c-' || g, '{}', true, true, now(), now()"
+            "INSERT INTO customers (tenant_id, external_id, traits, consent_personalization,"
+            " consent_profiling, created_at, updated_at) SELECT %s, 'c-' || g, '{}', true, true, now(), now()"
             " FROM generate_series(0, %s) g",
             (tenant_id, customers - 1),
         )
