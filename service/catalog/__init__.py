@@ -1,0 +1,1 @@
+"""The catalog: attribute definitions and items with their normalized attribute values."""

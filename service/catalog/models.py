@@ -1,0 +1,64 @@
+"""Attribute, item and item-value tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+from service.profiles.models import tenant_fk
+
+
+class Attribute(SQLModel, table=True):
+    """A tenant's definition of one offering attribute and the scorer's business inputs for it."""
+
+    __tablename__ = "attributes"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk())
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=20)
+    description: str = Field(default="", max_length=1000)
+    bins: list[float] | None = Field(default=None, sa_type=JsonColumn)
+    f: float = 1.0
+    u: float = 1.0
+    c: float = 0.0
+    tau: float | None = None
+    mode: str = Field(default="auto", max_length=10)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Item(SQLModel, table=True):
+    """One item of a tenant's catalog, addressed by the tenant's own item id."""
+
+    __tablename__ = "items"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "item_id"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk())
+    item_id: str = Field(max_length=200)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JsonColumn)
+    active: bool = True
+    source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ItemValue(SQLModel, table=True):
+    """One value of one attribute of an item (binned for numeric attributes), for SQL aggregation."""
+
+    __tablename__ = "item_values"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "item_id"], ["items.tenant_id", "items.item_id"], ondelete="CASCADE"
+        ),
+        sa.Index("ix_item_values_tenant_attribute_value", "tenant_id", "attribute", "value"),
+    )
+
+    tenant_id: int = Field(sa_type=BigId, primary_key=True)
+    item_id: str = Field(max_length=200, primary_key=True)
+    attribute: str = Field(max_length=100, primary_key=True)
+    value: str = Field(max_length=200, primary_key=True)
