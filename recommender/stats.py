@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 BOOTSTRAP_ROUNDS = 200
 _CHUNK_CELLS = 4_000_000
@@ -24,9 +25,7 @@ class Interval:
         return {"estimate": self.estimate, "low": self.low, "high": self.high}
 
 
-def poisson_weight_chunks(
-    n: int, rounds: int, rng: np.random.Generator
-) -> Iterator[np.ndarray]:
+def poisson_weight_chunks(n: int, rounds: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Yield Poisson(1) resampling weights, shape (rounds_in_chunk, n), in memory-bounded chunks."""
     per_chunk = max(1, min(rounds, _CHUNK_CELLS // max(n, 1)))
     done = 0
@@ -73,8 +72,43 @@ def bootstrap_mean(
 ) -> Interval:
     """Mean per event (or per customer when counts are omitted) with a customer bootstrap."""
     counts = (
-        np.ones_like(per_customer_sum, dtype=np.float64)
-        if per_customer_count is None
-        else per_customer_count
+        np.ones_like(per_customer_sum, dtype=np.float64) if per_customer_count is None else per_customer_count
     )
     return bootstrap_ratio(per_customer_sum, counts, rounds=rounds, seed=seed)
+
+
+_POISSON1_CDF = np.cumsum(np.exp(-1.0) / np.cumprod(np.r_[1.0, np.arange(1.0, 11.0)])).astype(np.float32)
+
+
+def poisson1_weights(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Poisson(1) weights by inverse CDF on float32 uniforms (ten times faster than rng.poisson)."""
+    uniform = rng.random(shape, dtype=np.float32)
+    counts = np.zeros(shape, dtype=np.uint8)
+    for threshold in _POISSON1_CDF:
+        counts += uniform > threshold
+    return counts.astype(np.float64)
+
+
+def bootstrap_column_totals(
+    matrices: Sequence[np.ndarray | sp.sparray | sp.spmatrix],
+    rounds: int = BOOTSTRAP_ROUNDS,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """Poisson(1)-weighted column totals over customers (rows): one (rounds, k) array per matrix."""
+    # All matrices share the customer weights, so statistics combining them get a joint bootstrap.
+    n = matrices[0].shape[0]
+    per_chunk = max(1, min(rounds, _CHUNK_CELLS // max(n, 1)))
+    rng = np.random.default_rng(seed)
+    draws: list[list[np.ndarray]] = [[] for _ in matrices]
+    for start in range(0, rounds, per_chunk):
+        weights = poisson1_weights((min(per_chunk, rounds - start), n), rng)
+        for matrix, chunks in zip(matrices, draws, strict=True):
+            chunks.append(_weighted_totals(weights, matrix))
+    return [np.concatenate(chunks, axis=0) for chunks in draws]
+
+
+def _weighted_totals(weights: np.ndarray, matrix: np.ndarray | sp.sparray | sp.spmatrix) -> np.ndarray:
+    """weights @ matrix as a dense array, computed on the sparse side when the matrix is sparse."""
+    if sp.issparse(matrix):
+        return np.asarray((matrix.T @ weights.T).T)
+    return weights @ np.asarray(matrix, dtype=np.float64)
