@@ -11,6 +11,8 @@ from service.config import get_settings
 from service.db import create_db_engine, session_scope
 from service.errors import TailorwiseError
 from service.migrate import upgrade
+from service.progress import progress_bar
+from service.tailoring import jobs as tailoring_jobs
 from service.tenancy import service as tenancy
 
 app = typer.Typer(
@@ -65,6 +67,23 @@ def key_create(
     except TailorwiseError as error:
         raise fail(error) from error
     typer.echo(issued.key)
+
+
+@app.command()
+def score(
+    tenant: Annotated[str, typer.Option(help="The tenant's name.")],
+    attribute: Annotated[str | None, typer.Option(help="Score only this attribute.")] = None,
+) -> None:
+    """Score the tenant's attributes now (a scoring run, with a progress bar) and print the decisions."""
+    engine = create_db_engine(get_settings())
+    try:
+        decisions = tailoring_jobs.score_now(engine, tenant, attribute, progress_bar)
+    except TailorwiseError as error:
+        raise fail(error) from error
+    for decision in decisions:
+        typer.echo(
+            f"{decision.attribute:<20} {decision.decision:<8} {decision.level:<13} {decision.explanation}"
+        )
 
 
 @app.command()

@@ -14,9 +14,11 @@ from service.auth import KeyCache
 from service.config import Settings, get_settings
 from service.db import create_db_engine
 from service.errors import install_error_handlers
+from service.jobs.runner import JobRunner
 from service.limits import BodySizeLimit
 from service.migrate import head_revision
 from service.profiles.router import router as profiles_router
+from service.tailoring.router import router as tailoring_router
 
 DESCRIPTION = (
     "Tailorwise personalizes only where it pays: a profile store, a personalization-value scorer "
@@ -34,7 +36,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         own_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
         app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
+        app.state.job_runner = JobRunner(app.state.engine)
         yield
+        app.state.job_runner.shutdown()
         if own_engine:
             app.state.engine.dispose()
 
@@ -48,6 +52,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
-    for router in (health.router, profiles_router, audit_router):
+    for router in (health.router, profiles_router, audit_router, tailoring_router):
         app.include_router(router)
     return app

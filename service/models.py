@@ -4,7 +4,9 @@ from sqlmodel import SQLModel
 
 from service.audit.models import AuditRecord
 from service.catalog.models import Attribute, Item, ItemValue
+from service.jobs.models import Run
 from service.profiles.models import Customer, CustomerChange, Event, Preference
+from service.tailoring.models import AttributeResult, TailoringSettings
 from service.tenancy.models import ApiKey, Tenant
 
 metadata = SQLModel.metadata
@@ -12,6 +14,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiKey",
     "Attribute",
+    "AttributeResult",
     "AuditRecord",
     "Customer",
     "CustomerChange",
@@ -19,6 +22,8 @@ __all__ = [
     "Item",
     "ItemValue",
     "Preference",
+    "Run",
+    "TailoringSettings",
     "Tenant",
     "metadata",
 ]

@@ -1,0 +1,1 @@
+"""Background runs (scoring, training): a status resource, a runner, and claiming."""

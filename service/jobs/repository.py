@@ -1,0 +1,54 @@
+"""Queries of the runs table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.db import utcnow
+from service.jobs.models import Run
+
+
+def add(session: Session, run: Run) -> Run:
+    """Stage a run and assign its id."""
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get(session: Session, tenant_id: int, kind: str, run_id: int) -> Run | None:
+    """The tenant's run of a kind with this id."""
+    query = select(Run).where(Run.tenant_id == tenant_id, Run.kind == kind, Run.id == run_id)
+    return session.exec(query).first()
+
+
+def page(session: Session, tenant_id: int, kind: str, before_id: int | None, limit: int) -> Sequence[Run]:
+    """The tenant's runs of a kind, newest first."""
+    query = select(Run).where(Run.tenant_id == tenant_id, Run.kind == kind)
+    if before_id is not None:
+        query = query.where(col(Run.id) < before_id)
+    return session.exec(query.order_by(col(Run.id).desc()).limit(limit)).all()
+
+
+def claim(session: Session, run_id: int) -> bool:
+    """Move a queued run to running; False when someone else took it."""
+    statement = (
+        sa.update(Run)
+        .where(col(Run.id) == run_id, col(Run.status) == "queued")
+        .values(status="running", started_at=utcnow(), progress=0.0)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def update(session: Session, run_id: int, **values: Any) -> None:
+    """Set fields of a run."""
+    session.execute(sa.update(Run).where(col(Run.id) == run_id).values(**values))
+
+
+def queued_ids(session: Session, kind: str) -> list[int]:
+    """Ids of the queued runs of a kind, oldest first."""
+    query = select(Run.id).where(Run.kind == kind, Run.status == "queued").order_by(col(Run.id))
+    return [i for i in session.exec(query).all() if i is not None]

@@ -1,0 +1,89 @@
+"""Execute runs outside requests: claim, report progress, publish all results or none."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from service.db import session_scope, utcnow
+from service.jobs import repository
+from service.jobs.models import Run
+
+logger = logging.getLogger("tailorwise.jobs")
+Progress = Callable[[float, str], None]
+ProgressBar = Callable[[str], AbstractContextManager[Progress]]
+
+
+class Job(Protocol):
+    """The work of one kind of run: compute, then write results in the given session."""
+
+    def __call__(self, engine: Engine, run: Run, progress: Progress) -> Callable[[Session], dict[str, Any]]:
+        """Compute (reading through the engine) and return the writer of the results."""
+        ...
+
+
+def execute(engine: Engine, run_id: int, job: Job, echo: Progress | None = None) -> bool:
+    """Run one queued run to the end; results and the success status commit together."""
+    with session_scope(engine) as session:
+        if not repository.claim(session, run_id):
+            return False
+        run = session.get(Run, run_id)
+        assert run is not None
+        session.expunge(run)
+
+    def progress(fraction: float, message: str) -> None:
+        with session_scope(engine) as progress_session:
+            repository.update(
+                progress_session,
+                run_id,
+                progress=round(min(max(fraction, 0.0), 1.0), 4),
+                message=message[:500],
+            )
+
+    try:
+        write = job(engine, run, progress)
+        with session_scope(engine) as session:
+            summary = write(session)
+            repository.update(
+                session,
+                run_id,
+                status="succeeded",
+                progress=1.0,
+                message="done",
+                summary=summary,
+                finished_at=utcnow(),
+            )
+    except Exception as exc:
+        logger.exception("run %s failed", run_id)
+        with session_scope(engine) as session:
+            repository.update(
+                session,
+                run_id,
+                status="failed",
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                finished_at=utcnow(),
+            )
+        return False
+    return True
+
+
+class JobRunner:
+    """A single background thread per process that executes submitted runs in order."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tailorwise-job")
+
+    def submit(self, run_id: int, job: Job) -> Future[bool]:
+        """Queue a run for execution."""
+        return self._pool.submit(execute, self._engine, run_id, job)
+
+    def shutdown(self) -> None:
+        """Finish the current run and stop."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

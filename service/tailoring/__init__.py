@@ -1,0 +1,1 @@
+"""Attribute scoring, tailoring decisions, marketer settings and per-customer tailoring plans."""

@@ -1,0 +1,45 @@
+"""Tenant tailoring settings and per-attribute scoring results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+
+
+class TailoringSettings(SQLModel, table=True):
+    """A tenant's defaults for the scorer's decision (absent row: the built-in defaults)."""
+
+    __tablename__ = "tailoring_settings"
+
+    tenant_id: int = Field(
+        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tau: float = 0.01
+    k: int = 3
+    min_customers: int = 30
+    min_events_per_customer: float = 3.0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AttributeResult(SQLModel, table=True):
+    """What one scoring run measured for one attribute (kept as history)."""
+
+    __tablename__ = "attribute_results"
+    __table_args__ = (sa.Index("ix_attribute_results_tenant_attribute_id", "tenant_id", "attribute", "id"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(
+        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+    )
+    run_id: int = Field(
+        sa_column=sa.Column(BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    attribute: str = Field(max_length=100)
+    score: dict[str, Any] = Field(sa_type=JsonColumn)
+    value_labels: list[str] = Field(sa_type=JsonColumn)
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

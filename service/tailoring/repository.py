@@ -1,0 +1,166 @@
+"""Queries of the tailoring domain, including the event-to-count aggregation done in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.catalog.models import Attribute
+from service.tailoring.models import AttributeResult, TailoringSettings
+
+# Each customer's choices of one attribute's values: through the items they chose, and directly.
+_CHOICES = """
+    SELECT e.id AS event_pk, e.customer_id, iv.value AS value, e.weight, e.occurred_at
+    FROM events e
+    JOIN item_values iv
+      ON iv.tenant_id = e.tenant_id AND iv.item_id = e.item_id AND iv.attribute = :attribute
+    WHERE e.tenant_id = :tenant_id AND (e.attribute IS NULL OR e.attribute <> :attribute)
+    UNION ALL
+    SELECT e.id, e.customer_id, e.value, e.weight, e.occurred_at
+    FROM events e
+    WHERE e.tenant_id = :tenant_id AND e.attribute = :attribute
+"""
+
+# Counts per customer and value, split in time: each customer's latest choice event is held out
+# when the customer has at least two. Only customers who consented to profiling are scored.
+_SPLIT_COUNTS = sa.text(f"""
+    WITH choices AS ({_CHOICES}),
+    ranked AS (
+        SELECT ch.customer_id, ch.value, ch.weight,
+               DENSE_RANK() OVER newest_first AS recency,
+               DENSE_RANK() OVER oldest_first + DENSE_RANK() OVER newest_first - 1 AS n_events
+        FROM choices ch JOIN customers c ON c.id = ch.customer_id
+        WHERE c.consent_profiling
+        WINDOW newest_first AS (PARTITION BY ch.customer_id ORDER BY ch.occurred_at DESC, ch.event_pk DESC),
+               oldest_first AS (PARTITION BY ch.customer_id ORDER BY ch.occurred_at, ch.event_pk)
+    ),
+    split AS (
+        SELECT customer_id, value, weight,
+               CASE WHEN recency = 1 AND n_events >= 2 THEN 1 ELSE 0 END AS held_out
+        FROM ranked
+    )
+    SELECT customer_id, value, held_out, SUM(weight) AS weight
+    FROM split GROUP BY customer_id, value, held_out
+""")
+
+_STATED = sa.text("""
+    SELECT p.customer_id, p.value, p.weight
+    FROM preferences p JOIN customers c ON c.id = p.customer_id
+    WHERE p.tenant_id = :tenant_id AND p.attribute = :attribute AND c.consent_profiling
+""")
+
+_CUSTOMER_COUNTS = sa.text(f"""
+    WITH choices AS ({_CHOICES})
+    SELECT value, SUM(weight) FROM choices WHERE customer_id = :customer_id GROUP BY value
+""")
+
+
+@dataclass(frozen=True)
+class SplitCounts:
+    """Aggregated choices of one attribute as parallel arrays (customer ids are internal ids)."""
+
+    customer: np.ndarray
+    value: list[str]
+    held_out: np.ndarray
+    weight: np.ndarray
+    stated_customer: np.ndarray
+    stated_value: list[str]
+    stated_weight: np.ndarray
+
+
+def split_counts(session: Session, tenant_id: int, attribute: str) -> SplitCounts:
+    """The attribute's choice counts per customer and value, with the time split, and stated preferences."""
+    params = {"tenant_id": tenant_id, "attribute": attribute}
+    rows = session.execute(_SPLIT_COUNTS, params).all()
+    stated = session.execute(_STATED, params).all()
+    return SplitCounts(
+        customer=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+        value=[r[1] for r in rows],
+        held_out=np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows)).astype(bool),
+        weight=np.fromiter((r[3] for r in rows), dtype=np.float64, count=len(rows)),
+        stated_customer=np.fromiter((r[0] for r in stated), dtype=np.int64, count=len(stated)),
+        stated_value=[r[1] for r in stated],
+        stated_weight=np.fromiter((r[2] for r in stated), dtype=np.float64, count=len(stated)),
+    )
+
+
+def customer_counts(session: Session, tenant_id: int, customer_id: int, attribute: str) -> dict[str, float]:
+    """One customer's weighted choices of an attribute's values."""
+    params = {"tenant_id": tenant_id, "attribute": attribute, "customer_id": customer_id}
+    return {value: float(weight) for value, weight in session.execute(_CUSTOMER_COUNTS, params)}
+
+
+def customer_stated(session: Session, customer_id: int) -> dict[str, dict[str, float]]:
+    """One customer's stated preferences as attribute -> value -> weight."""
+    query = sa.text("SELECT attribute, value, weight FROM preferences WHERE customer_id = :customer_id")
+    stated: dict[str, dict[str, float]] = {}
+    for attribute, value, weight in session.execute(query, {"customer_id": customer_id}):
+        stated.setdefault(attribute, {})[value] = float(weight)
+    return stated
+
+
+def get_settings(session: Session, tenant_id: int) -> TailoringSettings | None:
+    """The tenant's stored tailoring settings."""
+    return session.get(TailoringSettings, tenant_id)
+
+
+def save_settings(session: Session, settings: TailoringSettings) -> None:
+    """Insert or update the tenant's tailoring settings."""
+    session.add(settings)
+    session.flush()
+
+
+def add_results(session: Session, results: Sequence[AttributeResult]) -> None:
+    """Stage the results of a run."""
+    session.add_all(results)
+    session.flush()
+
+
+def latest_results(
+    session: Session, tenant_id: int, attribute: str | None = None
+) -> Sequence[AttributeResult]:
+    """The newest result of each attribute (results exist only for succeeded runs)."""
+    newest = select(sa.func.max(AttributeResult.id)).where(AttributeResult.tenant_id == tenant_id)
+    if attribute is not None:
+        newest = newest.where(AttributeResult.attribute == attribute)
+    newest = newest.group_by(col(AttributeResult.attribute))
+    query = (
+        select(AttributeResult)
+        .where(col(AttributeResult.id).in_(newest))
+        .order_by(col(AttributeResult.attribute))
+    )
+    return session.exec(query).all()
+
+
+def results_of_run(session: Session, tenant_id: int, run_id: int) -> Sequence[AttributeResult]:
+    """The results one run wrote."""
+    query = select(AttributeResult).where(
+        AttributeResult.tenant_id == tenant_id, AttributeResult.run_id == run_id
+    )
+    return session.exec(query.order_by(col(AttributeResult.attribute))).all()
+
+
+def list_attributes(session: Session, tenant_id: int) -> Sequence[Attribute]:
+    """The tenant's defined attributes by name."""
+    return session.exec(
+        select(Attribute).where(Attribute.tenant_id == tenant_id).order_by(col(Attribute.name))
+    ).all()
+
+
+def get_attribute(session: Session, tenant_id: int, name: str) -> Attribute | None:
+    """One defined attribute."""
+    return session.exec(
+        select(Attribute).where(Attribute.tenant_id == tenant_id, Attribute.name == name)
+    ).first()
+
+
+def update_attribute(session: Session, attribute: Attribute, values: dict[str, object]) -> None:
+    """Set fields of an attribute."""
+    for name, value in values.items():
+        setattr(attribute, name, value)
+    session.add(attribute)
+    session.flush()

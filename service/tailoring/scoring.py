@@ -1,0 +1,80 @@
+"""The scoring job: aggregate each attribute's events in SQL, score it, publish all results at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from recommender.value import AttributeCounts, ScorerSettings, score_attribute
+from service.db import session_scope
+from service.jobs.models import Run
+from service.jobs.runner import Progress
+from service.tailoring import repository
+from service.tailoring.models import AttributeResult
+from service.tailoring.settings import effective_settings
+
+
+def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:
+    """Sparse train/test/stated matrices (customers x values) and the value labels in column order."""
+    labels, value_index = np.unique(
+        np.asarray(split.value + split.stated_value, dtype=object), return_inverse=True
+    )
+    customers, customer_index = np.unique(split.customer, return_inverse=True)
+    n_rows = len(split.value)
+    event_values, stated_values = value_index[:n_rows], value_index[n_rows:]
+    shape = (len(customers), len(labels))
+
+    def matrix(mask: np.ndarray) -> sp.csr_matrix:
+        return sp.csr_matrix((split.weight[mask], (customer_index[mask], event_values[mask])), shape=shape)
+
+    known = np.searchsorted(customers, split.stated_customer)
+    keep = (known < len(customers)) & (
+        customers[np.minimum(known, len(customers) - 1)] == split.stated_customer
+    )
+    stated = sp.csr_matrix((split.stated_weight[keep], (known[keep], stated_values[keep])), shape=shape)
+    counts = AttributeCounts(
+        train=matrix(~split.held_out), test=matrix(split.held_out), stated=stated if stated.nnz else None
+    )
+    return counts, [str(label) for label in labels]
+
+
+def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Session], dict[str, Any]]:
+    """Score every defined attribute (or the one asked for); nothing is written until all succeed."""
+    with session_scope(engine) as session:
+        settings = effective_settings(session, run.tenant_id)
+        names = [a.name for a in repository.list_attributes(session, run.tenant_id)]
+    wanted = run.params.get("attribute")
+    if wanted is not None:
+        names = [n for n in names if n == wanted]
+    scorer = ScorerSettings(
+        k=settings.k,
+        min_customers=settings.min_customers,
+        min_events_per_customer=settings.min_events_per_customer,
+    )
+    results: list[AttributeResult] = []
+    for position, name in enumerate(names):
+        progress(position / max(len(names), 1), f"scoring {name} ({position + 1}/{len(names)})")
+        with session_scope(engine) as session:
+            split = repository.split_counts(session, run.tenant_id, name)
+        counts, labels = counts_from(split)
+        score = score_attribute(counts, scorer)
+        results.append(
+            AttributeResult(
+                tenant_id=run.tenant_id,
+                run_id=run.id or 0,
+                attribute=name,
+                score=score.to_dict(),
+                value_labels=labels,
+            )
+        )
+
+    def write(session: Session) -> dict[str, Any]:
+        repository.add_results(session, results)
+        return {"attributes": [r.attribute for r in results]}
+
+    return write
