@@ -58,7 +58,7 @@ def plain_executemany(url: str, tenant: str, events: list[dict[str, Any]], custo
             " FROM generate_series(0, %s) g",
             (tenant_id, customers - 1),
         )
-        ids = dict(
+        ids: dict[str, int] = dict(
             connection.execute(
                 "SELECT external_id, id FROM customers WHERE tenant_id = %s", (tenant_id,)
             ).fetchall()
