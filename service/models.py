@@ -6,6 +6,7 @@ from service.audit.models import AuditRecord
 from service.catalog.models import Attribute, Item, ItemValue
 from service.jobs.models import Run
 from service.profiles.models import Customer, CustomerChange, Event, Preference
+from service.recommendations.models import ModelVersion
 from service.tailoring.models import AttributeResult, TailoringSettings
 from service.tenancy.models import ApiKey, Tenant
 
@@ -21,6 +22,7 @@ __all__ = [
     "Event",
     "Item",
     "ItemValue",
+    "ModelVersion",
     "Preference",
     "Run",
     "TailoringSettings",

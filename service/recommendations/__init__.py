@@ -1,0 +1,1 @@
+"""Recommendations gated by the scorer: LightFM training, model versions and serving."""

@@ -1,0 +1,38 @@
+"""Model versions: one trained LightFM model, its popular lists and its gate decision per row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel, col
+
+from service.catalog.models import Item
+from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+
+# Serving asks "which items changed since the cache last looked" on every request.
+ITEMS_CHANGED_INDEX = sa.Index("ix_items_tenant_updated_at", col(Item.tenant_id), col(Item.updated_at))
+
+
+class ModelVersion(SQLModel, table=True):
+    """One published model of a tenant: artifacts, held-out metrics and the serving strategy."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (sa.Index("ix_model_versions_tenant_id_id", "tenant_id", "id"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(
+        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+    )
+    run_id: int = Field(
+        sa_column=sa.Column(BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    strategy: str = Field(max_length=20)
+    artifact: bytes = Field(sa_type=sa.LargeBinary)
+    popularity: bytes = Field(sa_type=sa.LargeBinary)
+    metrics: dict[str, Any] = Field(sa_type=JsonColumn)
+    gate: dict[str, Any] = Field(sa_type=JsonColumn)
+    features: dict[str, Any] = Field(sa_type=JsonColumn)
+    params: dict[str, Any] = Field(sa_type=JsonColumn)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
