@@ -18,6 +18,7 @@ from service.jobs.runner import JobRunner
 from service.limits import BodySizeLimit
 from service.migrate import head_revision
 from service.profiles.router import router as profiles_router
+from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
 
 DESCRIPTION = (
@@ -52,6 +53,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
-    for router in (health.router, profiles_router, audit_router, tailoring_router):
+    for router in (health.router, profiles_router, audit_router, tailoring_router, sync_router):
         app.include_router(router)
     return app

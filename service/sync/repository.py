@@ -1,0 +1,194 @@
+"""Queries of CRM sync: the customer merge (by COPY on PostgreSQL, executemany on SQLite), the feed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.db import is_postgres, upsert_insert, utcnow
+from service.profiles import repository as profiles
+from service.profiles.models import Customer, CustomerChange, Preference
+from service.sync.copy import CustomerCopy
+from service.sync.driver import driver_connection
+from service.sync.lww import MergeCounts, Outcome, outcome
+from service.sync.rows import CustomerRow
+from service.sync.rows import Preference as PreferenceRow
+
+CUSTOMERS: sa.Table = Customer.__table__  # type: ignore[attr-defined]
+CHUNK = 5_000
+
+
+def lock_for_writing(session: Session) -> None:
+    """On SQLite, take the write lock now, so the rows read next cannot change before they are written."""
+    if is_postgres(session):
+        return
+    connection = driver_connection(session)
+    if not connection.in_transaction:
+        connection.execute("BEGIN IMMEDIATE")
+
+
+def chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    """Slices small enough for an IN list."""
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+class CustomerBuffer:
+    """Customer rows kept until the merge, then written with a few executemany statements."""
+
+    def __init__(self, session: Session, tenant_id: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.rows: dict[int, CustomerRow] = {}
+
+    def add(self, line: int, row: CustomerRow) -> None:
+        """Stage one row."""
+        self.rows[line] = row
+
+    def merge(self, losers: Sequence[int]) -> MergeCounts:
+        """Merge every staged row except the losers."""
+        for line in losers:
+            del self.rows[line]
+        return merge_customers(self.session, self.tenant_id, list(self.rows.values()))
+
+
+def customer_stage(session: Session, tenant_id: int) -> AbstractContextManager[CustomerCopy | CustomerBuffer]:
+    """Where a batch of customer rows waits: a COPY on PostgreSQL, memory on SQLite."""
+    if is_postgres(session):
+        return CustomerCopy(session, tenant_id)
+    return nullcontext(CustomerBuffer(session, tenant_id))
+
+
+def stored_customers(session: Session, tenant_id: int, external_ids: Sequence[str]) -> dict[str, Any]:
+    """The stored rows of these customers by external id."""
+    found: dict[str, Any] = {}
+    for chunk in chunks(external_ids):
+        query = sa.select(CUSTOMERS).where(
+            CUSTOMERS.c.tenant_id == tenant_id, CUSTOMERS.c.external_id.in_(chunk)
+        )
+        found.update({row.external_id: row for row in session.execute(query)})
+    return found
+
+
+def stored_preferences(session: Session, tenant_id: int, customer_ids: Sequence[int]) -> dict[int, set[Any]]:
+    """The preferences of these customers as sets of (attribute, value, weight, source)."""
+    found: dict[int, set[Any]] = {}
+    for chunk in chunks(customer_ids):
+        query = sa.select(
+            col(Preference.customer_id),
+            col(Preference.attribute),
+            col(Preference.value),
+            col(Preference.weight),
+            col(Preference.source),
+        ).where(col(Preference.tenant_id) == tenant_id, col(Preference.customer_id).in_(chunk))
+        for customer_id, *preference in session.execute(query):
+            found.setdefault(customer_id, set()).add(tuple(preference))
+    return found
+
+
+def _outcome(row: CustomerRow, stored: Any, preferences: dict[int, set[PreferenceRow]]) -> Outcome:
+    """What writing this row would do to the stored customer."""
+    same = (
+        stored is not None
+        and stored.source_updated_at == row.source_updated_at
+        and stored.traits == row.traits
+        and stored.consent_personalization == row.consent_personalization
+        and stored.consent_profiling == row.consent_profiling
+        and (row.preferences is None or preferences.get(stored.id, set()) == set(row.preferences))
+    )
+    return outcome(stored is not None, stored and stored.source_updated_at, row.source_updated_at, same)
+
+
+def merge_customers(session: Session, tenant_id: int, rows: list[CustomerRow]) -> MergeCounts:
+    """Last-writer-wins merge of rows with distinct external ids, compared in Python (SQLite path)."""
+    lock_for_writing(session)
+    stored = stored_customers(session, tenant_id, [r.external_id for r in rows])
+    with_preferences = [
+        stored[r.external_id].id for r in rows if r.preferences is not None and r.external_id in stored
+    ]
+    preferences = stored_preferences(session, tenant_id, with_preferences)
+    outcomes = [_outcome(r, stored.get(r.external_id), preferences) for r in rows]
+    changed = [r for r, o in zip(rows, outcomes, strict=True) if o in (Outcome.created, Outcome.updated)]
+    if changed:
+        _write_customers(session, tenant_id, changed)
+    return MergeCounts.of(outcomes)
+
+
+def _write_customers(session: Session, tenant_id: int, rows: list[CustomerRow]) -> None:
+    """Upsert changed customers, replace the preferences they carry, record the changes."""
+    now = utcnow()
+    insert = upsert_insert(session, CUSTOMERS)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["tenant_id", "external_id"],
+            set_={
+                name: insert.excluded[name]
+                for name in (
+                    "traits",
+                    "consent_personalization",
+                    "consent_profiling",
+                    "source_updated_at",
+                    "updated_at",
+                )
+            },
+        ),
+        [
+            {
+                "tenant_id": tenant_id,
+                "external_id": r.external_id,
+                "traits": r.traits,
+                "consent_personalization": r.consent_personalization,
+                "consent_profiling": r.consent_profiling,
+                "source_updated_at": r.source_updated_at,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in rows
+        ],
+    )
+    external_ids = [r.external_id for r in rows]
+    with_preferences = [r for r in rows if r.preferences is not None]
+    if with_preferences:
+        ids = profiles.customer_ids(session, tenant_id, [r.external_id for r in with_preferences])
+        profiles.replace_preferences(
+            session,
+            [ids[r.external_id] for r in with_preferences],
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "customer_id": ids[r.external_id],
+                    "attribute": a,
+                    "value": v,
+                    "weight": w,
+                    "source": s,
+                    "updated_at": now,
+                }
+                for r in with_preferences
+                for a, v, w, s in r.preferences or ()
+            ],
+        )
+    profiles.record_changes(session, tenant_id, external_ids)
+
+
+def changes_after(
+    session: Session, tenant_id: int, after: tuple[int, int], limit: int
+) -> Sequence[tuple[CustomerChange, Customer | None]]:
+    """Committed changes after a (txid, id) position with the customers as they are now, in feed order."""
+    feed = CustomerChange
+    query = (
+        select(feed, Customer)
+        .outerjoin(
+            Customer,
+            sa.and_(col(Customer.tenant_id) == tenant_id, col(Customer.external_id) == col(feed.external_id)),
+        )
+        .where(col(feed.tenant_id) == tenant_id, sa.tuple_(col(feed.txid), col(feed.id)) > sa.tuple_(*after))
+        .order_by(col(feed.txid), col(feed.id))
+        .limit(limit)
+    )
+    if is_postgres(session):
+        horizon: Any = sa.literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        query = query.where(col(feed.txid) < horizon)
+    return [(change, customer) for change, customer in session.exec(query).all()]

@@ -1,0 +1,54 @@
+"""Request and response models of CRM sync and the change feed."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from service.profiles.schemas import Consent, CustomerPublic, PreferenceIn
+from service.schemas import ExternalId, StrictModel
+
+
+class CustomerSyncRow(StrictModel):
+    """One row of a customer sync batch (checked by service.sync.rows, documented here)."""
+
+    external_id: ExternalId
+    traits: dict[str, object] = Field(description="Anything the CRM knows; replaces the stored traits.")
+    consent: Consent
+    preferences: list[PreferenceIn] | None = Field(
+        default=None, max_length=1_000, description="Omitted or null: kept; a list replaces them all."
+    )
+    source_updated_at: AwareDatetime = Field(description="The CRM's own timestamp of this version.")
+
+
+class InvalidRow(BaseModel):
+    """A row that was skipped, and why."""
+
+    line: int = Field(description="1-based line of an NDJSON body, or 1-based position in a JSON array.")
+    reason: str
+
+
+class SyncResult(BaseModel):
+    """What a sync batch did, row by row."""
+
+    created: int
+    updated: int
+    unchanged: int
+    stale: int = Field(description="Older than the stored version, or lost to a newer row of the batch.")
+    invalid: int
+    invalid_rows: list[InvalidRow]
+
+
+class Change(BaseModel):
+    """A customer as it is now; a tombstone (deleted, no profile) after an erasure."""
+
+    external_id: str
+    deleted: bool
+    changed_at: AwareDatetime
+    profile: CustomerPublic | None
+
+
+class ChangePage(BaseModel):
+    """Changes after a cursor, and the cursor to pass next time."""
+
+    items: list[Change]
+    next_cursor: str = Field(description="Pass as `after`; unchanged when nothing new was committed.")
