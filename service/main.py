@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from service import health
 from service.audit.router import router as audit_router
 from service.auth import KeyCache
+from service.catalog.router import router as catalog_router
 from service.config import Settings, get_settings
 from service.db import create_db_engine
 from service.errors import install_error_handlers
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
-    for router in (health.router, profiles_router, audit_router, tailoring_router, sync_router):
+    routers = (health.router, profiles_router, audit_router, tailoring_router, sync_router, catalog_router)
+    for router in routers:
         app.include_router(router)
     return app
