@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import orjson
@@ -40,16 +41,23 @@ def page(client: TestClient, headers: dict[str, str], after: str | None, limit: 
 
 
 def follow(
-    client: TestClient, headers: dict[str, str], after: str | None, limit: int = 100
+    client: TestClient, headers: dict[str, str], after: str | None, limit: int = 100, expect: int = 0
 ) -> tuple[list, str]:
-    """Every change after a cursor, page by page, and the cursor at the end."""
+    """Every change after a cursor, page by page, waiting up to 20 s for `expect` of them.
+
+    On PostgreSQL any transaction still open in the cluster holds the feed's horizon back, so
+    changes committed a moment ago may show up only on a later poll.
+    """
     seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 20
     while True:
         body = page(client, headers, after, limit)
         seen += body["items"]
-        if not body["items"]:
-            return seen, body["next_cursor"]
         after = body["next_cursor"]
+        if not body["items"]:
+            if len(seen) >= expect or time.monotonic() > deadline:
+                return seen, after
+            time.sleep(0.05)
 
 
 def write(db: Any, tenant_id: int, names: list[str]) -> None:
@@ -72,33 +80,33 @@ def test_feed_pages_in_order_and_keeps_cursor_when_idle(client: TestClient, make
     assert empty["items"] == []
     post(client, crm, ["a", "b", "c"])
     post(client, crm, ["d", "e"])
-    seen, cursor = follow(client, crm, empty["next_cursor"], limit=2)
+    seen, cursor = follow(client, crm, empty["next_cursor"], limit=2, expect=5)
     assert [c["external_id"] for c in seen] == ["a", "b", "c", "d", "e"]
     assert seen[0]["profile"]["traits"] == {"name": "a"} and seen[0]["deleted"] is False
     assert page(client, crm, cursor)["next_cursor"] == cursor
     post(client, crm, ["b"])
     post(client, crm, ["f"])
-    assert [c["external_id"] for c in follow(client, crm, cursor)[0]] == ["f"]
-    again = [c["external_id"] for c in follow(client, crm, None)[0]]
+    assert [c["external_id"] for c in follow(client, crm, cursor, expect=1)[0]] == ["f"]
+    again = [c["external_id"] for c in follow(client, crm, None, expect=6)[0]]
     assert again == ["a", "b", "c", "d", "e", "f"]
 
 
 def test_changed_customer_moves_to_the_head(client: TestClient, make_key) -> None:
     crm = make_key("crm")
     post(client, crm, ["a", "b"])
-    _, cursor = follow(client, crm, None)
+    _, cursor = follow(client, crm, None, expect=2)
     client.put("/v1/customers/a", json={"traits": {"v": 2}}, headers=crm)
-    seen, _ = follow(client, crm, cursor)
+    seen, _ = follow(client, crm, cursor, expect=1)
     assert [(c["external_id"], c["profile"]["traits"]) for c in seen] == [("a", {"v": 2})]
-    assert [c["external_id"] for c in follow(client, crm, None)[0]] == ["b", "a"]
+    assert [c["external_id"] for c in follow(client, crm, None, expect=2)[0]] == ["b", "a"]
 
 
 def test_erasure_is_a_tombstone(client: TestClient, make_key) -> None:
     crm = make_key("crm")
     post(client, crm, ["a", "b"])
-    _, cursor = follow(client, crm, None)
+    _, cursor = follow(client, crm, None, expect=2)
     assert client.delete("/v1/customers/a", headers=crm).status_code == 200
-    seen, _ = follow(client, crm, cursor)
+    seen, _ = follow(client, crm, cursor, expect=1)
     assert [(c["external_id"], c["deleted"], c["profile"]) for c in seen] == [("a", True, None)]
 
 
@@ -106,8 +114,8 @@ def test_feed_is_per_tenant(client: TestClient, make_key) -> None:
     a, b = make_key("crm", tenant="a"), make_key("crm", tenant="b")
     post(client, a, ["only-a"])
     post(client, b, ["only-b"])
-    assert [c["external_id"] for c in follow(client, a, None)[0]] == ["only-a"]
-    assert [c["external_id"] for c in follow(client, b, None)[0]] == ["only-b"]
+    assert [c["external_id"] for c in follow(client, a, None, expect=1)[0]] == ["only-a"]
+    assert [c["external_id"] for c in follow(client, b, None, expect=1)[0]] == ["only-b"]
 
 
 def test_roles_and_bad_cursor(client: TestClient, make_key) -> None:
@@ -144,7 +152,7 @@ def test_open_transaction_holds_back_later_commits(client: TestClient, make_key,
         release.set()
     slow_writer.join(timeout=30)
     fast_writer.join(timeout=30)
-    seen, _ = follow(client, crm, cursor)
+    seen, _ = follow(client, crm, cursor, expect=2)
     assert sorted(c["external_id"] for c in seen) == ["fast", "slow"]
 
 
@@ -168,8 +176,8 @@ def test_follower_misses_nothing_with_two_concurrent_writers(client: TestClient,
         cursor = body["next_cursor"]
     for thread in threads:
         thread.join()
-    rest, _ = follow(client, crm, cursor, limit=5)
-    seen += [c["external_id"] for c in rest]
     expected = {n for names in batches.values() for batch in names for n in batch}
+    rest, _ = follow(client, crm, cursor, limit=5, expect=len(expected) - len(seen))
+    seen += [c["external_id"] for c in rest]
     assert len(seen) == len(set(seen)), "a change was delivered twice"
     assert set(seen) == expected
