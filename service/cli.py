@@ -10,9 +10,11 @@ import uvicorn
 
 from service.config import get_settings
 from service.db import create_db_engine, session_scope
+from service.demo import seed_demo
 from service.errors import TailorwiseError
 from service.migrate import upgrade
 from service.progress import progress_bar
+from service.recommendations import jobs as recommendation_jobs
 from service.sync import imports
 from service.tailoring import jobs as tailoring_jobs
 from service.tenancy import service as tenancy
@@ -90,6 +92,23 @@ def score(
         )
 
 
+@app.command()
+def train(tenant: Annotated[str, typer.Option(help="The tenant's name.")]) -> None:
+    """Train the tenant's recommendation model now (a run with a progress bar); print the version."""
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    try:
+        version = recommendation_jobs.train_now(engine, tenant, settings, progress_bar)
+    except TailorwiseError as error:
+        raise fail(error) from error
+    finally:
+        engine.dispose()
+    typer.echo(f"model version {version.id}: {version.strategy}. {version.reason}")
+    for name in ("model", "segment", "popular"):
+        figures = " ".join(f"{metric}={value}" for metric, value in version.metrics[name].items())
+        typer.echo(f"  {name:<8} {figures}")
+
+
 ImportFile = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, help="A .csv, .ndjson or .jsonl file.")
 ]
@@ -132,6 +151,19 @@ def import_customers(file: ImportFile, tenant: ImportTenant) -> None:
 def import_items(file: ImportFile, tenant: ImportTenant) -> None:
     """Import items from a file."""
     run_import("items", file, tenant)
+
+
+@app.command()
+def demo() -> None:
+    """Seed and score a demo bookstore and petrol station, and print their keys and decisions."""
+    engine = create_db_engine(get_settings())
+    for tenant in seed_demo(engine, progress_bar):
+        typer.echo(f"\n== {tenant.name}")
+        for role, key in tenant.keys.items():
+            typer.echo(f"  {role:<11} key: {key}")
+        for decision in tenant.decisions:
+            typer.echo(f"  {decision.attribute:<14} {decision.decision:<8} {decision.level:<13} "
+                       f"{decision.explanation}")
 
 
 @app.command()

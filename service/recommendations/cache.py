@@ -1,0 +1,145 @@
+"""The in-memory model of every tenant, swapped whole by a background refresher.
+
+Requests only read `ModelCache.get(tenant_id)`: an immutable snapshot of the newest model version
+with the catalog as of its last load (inactive items, attribute values). Every
+`model_reload_seconds` the refresher asks the database for each tenant's newest version id and for
+a cheap signature of the recently changed items; a new version or a changed catalog builds a new
+snapshot off the request path and replaces the old one in one assignment. Between loads, serving
+learns of deactivations through its own per-request read of items changed after `snapshot.since`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from recommender.evaluation import Strategy
+from recommender.model import TrainedModel
+from recommender.ranking import PopularityTable, Recommender
+from service.recommendations import repository
+
+logger = logging.getLogger("tailorwise.models")
+
+# Changes committed up to this long after their updated_at was stamped are still seen.
+SETTLE = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """One tenant's published model version and its catalog, as served."""
+
+    version_id: int
+    strategy: Strategy
+    gate_reason: str
+    model: TrainedModel
+    recommender: Recommender
+    inactive: frozenset[str]
+    values: Mapping[str, Mapping[str, np.ndarray]]
+    since: datetime | None
+    signature: tuple[int, Any]
+
+
+def build_snapshot(
+    version_id: int,
+    gate: Mapping[str, Any],
+    model: TrainedModel,
+    popularity: PopularityTable,
+    catalog: repository.CatalogState,
+    since: datetime | None = None,
+    signature: tuple[int, Any] = (0, None),
+) -> Snapshot:
+    """A snapshot from a model version's parts and the catalog state read with it."""
+    positions: dict[str, dict[str, list[int]]] = {}
+    for item_id, attribute, value in catalog.values:
+        if item_id in model.items:
+            positions.setdefault(attribute, {}).setdefault(value, []).append(model.items.position(item_id))
+    return Snapshot(
+        version_id=version_id,
+        strategy=Strategy(gate["strategy"]),
+        gate_reason=str(gate["reason"]),
+        model=model,
+        recommender=Recommender(popularity, model, inactive=catalog.inactive),
+        inactive=frozenset(catalog.inactive),
+        values={
+            attribute: {value: np.array(found, dtype=np.int64) for value, found in by_value.items()}
+            for attribute, by_value in positions.items()
+        },
+        since=since,
+        signature=signature,
+    )
+
+
+class ModelCache:
+    """Snapshots by tenant, kept current by a daemon thread; reads never touch the database."""
+
+    def __init__(self, engine: Engine, interval_seconds: float) -> None:
+        self._engine = engine
+        self._interval = interval_seconds
+        self._snapshots: dict[int, Snapshot] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def get(self, tenant_id: int) -> Snapshot | None:
+        """The tenant's current snapshot, if a model version was published."""
+        return self._snapshots.get(tenant_id)
+
+    def start(self) -> None:
+        """Load every tenant's newest version now, then refresh in the background."""
+        self.refresh()
+        self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop refreshing."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def refresh(self) -> None:
+        """Pick up new versions and catalog changes of every tenant; drop tenants without versions."""
+        with Session(self._engine) as session:
+            latest = repository.latest_versions(session)
+            for tenant_id, version_id in latest.items():
+                try:
+                    self._refresh_tenant(session, tenant_id, version_id)
+                except Exception:
+                    logger.exception("could not refresh the model of tenant %s", tenant_id)
+                    session.rollback()
+        for tenant_id in set(self._snapshots) - set(latest):
+            self._snapshots.pop(tenant_id, None)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.refresh()
+            except Exception:
+                logger.exception("model refresh failed")
+
+    def _refresh_tenant(self, session: Session, tenant_id: int, version_id: int) -> None:
+        current = self._snapshots.get(tenant_id)
+        if current is not None and current.version_id == version_id:
+            if repository.catalog_signature(session, tenant_id, current.since) == current.signature:
+                return
+            model, popularity = current.model, current.recommender.popularity
+            gate: Mapping[str, Any] = {"strategy": current.strategy.value, "reason": current.gate_reason}
+        else:
+            row = repository.load_version(session, tenant_id, version_id)
+            if row is None:
+                return
+            model, popularity = TrainedModel.load(row.artifact), PopularityTable.load(row.popularity)
+            gate = row.gate
+        _, latest_change = repository.catalog_signature(session, tenant_id, None)
+        since = None if latest_change is None else latest_change - SETTLE
+        signature = repository.catalog_signature(session, tenant_id, since)
+        catalog = repository.catalog_state(session, tenant_id)
+        self._snapshots[tenant_id] = build_snapshot(
+            version_id, gate, model, popularity, catalog, since, signature
+        )

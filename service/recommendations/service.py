@@ -1,0 +1,92 @@
+"""Rules of recommendations: queue training, read model versions, serve from the cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from service.audit import service as audit
+from service.auth import Caller
+from service.config import Settings
+from service.errors import Conflict, NotFound
+from service.jobs import repository as runs
+from service.jobs.models import Run
+from service.recommendations import repository, serving
+from service.recommendations.cache import ModelCache, Snapshot
+from service.recommendations.models import ModelVersion
+from service.recommendations.schemas import ModelVersionPublic
+from service.recommendations.training import TRAINING, run_params
+
+NO_MODEL = "No model has been trained for this tenant yet: start a training run at POST /v1/models/runs."
+
+
+def queue_training(session: Session, tenant_id: int, caller: Caller | None, settings: Settings) -> Run:
+    """Queue a training run with the configured hyperparameters; it executes outside the request."""
+    run = Run(
+        tenant_id=tenant_id, kind=TRAINING, params=run_params(settings), requested_by=audit.actor_of(caller)
+    )
+    return runs.add(session, run)
+
+
+def to_public(version: ModelVersion, serving_id: int | None) -> ModelVersionPublic:
+    """A stored version as the marketer sees it."""
+    return ModelVersionPublic(
+        id=version.id or 0,
+        run_id=version.run_id,
+        serving=version.id == serving_id,
+        strategy=version.strategy,
+        reason=str(version.gate.get("reason", "")),
+        gate=version.gate,
+        metrics=version.metrics,
+        features=version.features,
+        params=version.params,
+        created_at=version.created_at,
+    )
+
+
+def get_version(session: Session, tenant_id: int, version_id: int) -> ModelVersionPublic:
+    """One of the tenant's model versions, or a 404."""
+    version = repository.get_version(session, tenant_id, version_id)
+    if version is None:
+        raise NotFound(f"No model version {version_id}.")
+    return to_public(version, repository.latest_version_id(session, tenant_id))
+
+
+def page_versions(
+    session: Session, tenant_id: int, before_id: int | None, limit: int
+) -> tuple[list[ModelVersionPublic], int | None]:
+    """A page of versions, newest first, and the id to continue before (None at the end)."""
+    rows = repository.page_versions(session, tenant_id, before_id, limit)
+    serving_id = repository.latest_version_id(session, tenant_id)
+    return [to_public(v, serving_id) for v in rows], (rows[-1].id if len(rows) == limit else None)
+
+
+def _snapshot(cache: ModelCache, tenant_id: int) -> Snapshot:
+    """The tenant's served model, or a 409 saying how to get one."""
+    snapshot = cache.get(tenant_id)
+    if snapshot is None:
+        raise Conflict(NO_MODEL)
+    return snapshot
+
+
+def recommendations(
+    engine: Engine,
+    cache: ModelCache,
+    tenant_id: int,
+    external_id: str,
+    query: serving.RecommendationQuery,
+) -> dict[str, Any]:
+    """A customer's recommendations: one database read, the rest in memory."""
+    snapshot = _snapshot(cache, tenant_id)
+    read = repository.read_customer(engine, tenant_id, external_id, snapshot.since)
+    return serving.recommend(snapshot, external_id, read, query)
+
+
+def similar_items(engine: Engine, cache: ModelCache, tenant_id: int, item_id: str, k: int) -> dict[str, Any]:
+    """Items like one item, active ones only."""
+    snapshot = _snapshot(cache, tenant_id)
+    return serving.similar(
+        snapshot, item_id, k, repository.deactivated_items(engine, tenant_id, snapshot.since)
+    )

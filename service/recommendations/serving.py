@@ -1,0 +1,140 @@
+"""Serving rules: which path answers a customer, with which filters, and why (no SQL, no HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from recommender.evaluation import Strategy
+from recommender.model import IdMap
+from recommender.ranking import ItemFilter, Recommendation, ServingPath
+from service.errors import BadRequest, NotFound, field_error
+from service.recommendations.cache import Snapshot
+from service.recommendations.repository import CustomerRead
+
+COLD_START = "cold-start"
+UNKNOWN_CUSTOMER = "Unknown customer (an anonymous visitor, say): the popular list."
+NO_CONSENT = "The customer has not consented to personalization: the popular list, nothing of theirs used."
+
+
+@dataclass(frozen=True)
+class RecommendationQuery:
+    """What a storefront asked for: how many, and which items may not appear."""
+
+    k: int
+    exclude_seen: bool = True
+    exclude: frozenset[str] = frozenset()
+    filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NarrowedFilter(ItemFilter):
+    """An item filter further narrowed by a precomputed mask over the catalog."""
+
+    narrowed: np.ndarray | None = field(default=None, compare=False)
+
+    def mask(self, items: IdMap) -> np.ndarray:
+        """The base filter's mask, and the narrowing mask when there is one."""
+        base = super().mask(items)
+        return base if self.narrowed is None else base & self.narrowed
+
+
+def split_ids(values: Iterable[str]) -> frozenset[str]:
+    """Ids given comma-separated, repeated, or both."""
+    return frozenset(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def parse_filters(values: Iterable[str]) -> dict[str, frozenset[str]]:
+    """`attribute:value` filters; values of one attribute are alternatives, attributes all apply."""
+    parsed: dict[str, set[str]] = {}
+    for value in values:
+        attribute, colon, wanted = value.partition(":")
+        if not colon or not attribute.strip() or not wanted.strip():
+            raise BadRequest(
+                f"Filter {value!r} is not of the form attribute:value.",
+                errors=[field_error("query.filter", "expected attribute:value, e.g. genre:Comedy")],
+            )
+        parsed.setdefault(attribute.strip(), set()).add(wanted.strip())
+    return {attribute: frozenset(wanted) for attribute, wanted in parsed.items()}
+
+
+def recommend(
+    snapshot: Snapshot, external_id: str, read: CustomerRead, query: RecommendationQuery
+) -> dict[str, Any]:
+    """Top-k through the chain the gate allows, with the strategy that answered and why."""
+    personal = read.found and read.consent
+    item_filter = NarrowedFilter(
+        seen=read.seen if personal and query.exclude_seen else frozenset(),
+        excluded=query.exclude | read.deactivated,
+        narrowed=_attribute_mask(snapshot, query.filters),
+    )
+    recommender = snapshot.recommender
+    if not personal:
+        served = recommender.recommend(query.k, start=ServingPath.POPULAR, item_filter=item_filter)
+        return _answer(snapshot, served, Strategy.POPULAR, NO_CONSENT if read.found else UNKNOWN_CUSTOMER)
+    served = recommender.recommend(
+        query.k,
+        customer_id=external_id,
+        preferences=read.preferences,
+        segment=read.segment,
+        start=snapshot.strategy.start,
+        item_filter=item_filter,
+    )
+    reason = served.reason[:1].upper() + served.reason[1:]
+    if snapshot.strategy != Strategy.ONE_TO_ONE:
+        reason += f". At training the gate chose {snapshot.strategy}: {snapshot.gate_reason}"
+    return _answer(snapshot, served, _strategy(served, snapshot.model.knows(external_id)), reason)
+
+
+def _strategy(served: Recommendation, known: bool) -> str:
+    """The strategy named in the answer: personal paths split into one-to-one and cold start."""
+    if served.path == ServingPath.PERSONAL:
+        return Strategy.ONE_TO_ONE if known else COLD_START
+    return Strategy.SEGMENT if served.path == ServingPath.SEGMENT else Strategy.POPULAR
+
+
+def _answer(snapshot: Snapshot, served: Recommendation, strategy: str, reason: str) -> dict[str, Any]:
+    return {
+        "items": [
+            {"item_id": item_id, "score": score}
+            for item_id, score in zip(served.item_ids, served.scores, strict=True)
+        ],
+        "strategy": str(strategy),
+        "reason": reason,
+        "model_version": snapshot.version_id,
+    }
+
+
+def _attribute_mask(snapshot: Snapshot, filters: Mapping[str, frozenset[str]]) -> np.ndarray | None:
+    """Items having, for every filtered attribute, one of the wanted values (None: no filter)."""
+    if not filters:
+        return None
+    mask = np.ones(len(snapshot.model.items), dtype=bool)
+    for attribute, wanted in filters.items():
+        by_value = snapshot.values.get(attribute)
+        if by_value is None:
+            raise BadRequest(
+                f"No item has a value of attribute {attribute!r}.",
+                errors=[field_error("query.filter", f"unknown attribute {attribute!r}")],
+            )
+        matching = np.zeros_like(mask)
+        for value in wanted:
+            matching[by_value.get(value, [])] = True
+        mask &= matching
+    return mask
+
+
+def similar(snapshot: Snapshot, item_id: str, k: int, deactivated: frozenset[str]) -> dict[str, Any]:
+    """The k active items nearest to an item by the model's item embeddings."""
+    if item_id not in snapshot.model.items:
+        raise NotFound(f"Item {item_id!r} is not in model version {snapshot.version_id}.")
+    hidden = snapshot.inactive | deactivated
+    nearest = snapshot.model.similar_items(item_id, k + len(hidden))
+    return {
+        "item_id": item_id,
+        "items": [{"item_id": i, "score": s} for i, s in nearest if i not in hidden][:k],
+        "model_version": snapshot.version_id,
+    }

@@ -1,0 +1,227 @@
+"""The training job: gate and metrics on a time split, LightFM on all events, one model version."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from recommender.evaluation import (
+    TimeSplit,
+    choose_strategy,
+    held_out_items,
+    items_by_customer,
+    ranking_metrics,
+    split_per_customer,
+)
+from recommender.model import Hyperparameters, ProgressCallback, TrainedModel, fit
+from recommender.ranking import ItemFilter, PopularityTable, Recommender, ServingPath, build_popularity
+from service.config import Settings
+from service.db import session_scope
+from service.errors import Conflict
+from service.jobs.models import Run
+from service.jobs.runner import Progress
+from service.recommendations import repository
+from service.recommendations.models import ModelVersion
+from service.tailoring.models import TailoringSettings
+from service.tailoring.service import current_decisions
+from service.tailoring.settings import effective_settings
+
+TRAINING = "training"
+K = 10
+_METRIC_PATHS = {
+    "model": ServingPath.PERSONAL,
+    "segment": ServingPath.SEGMENT,
+    "popular": ServingPath.POPULAR,
+}
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Everything LightFM and the gate learn from, on external ids."""
+
+    events: repository.TrainingEvents
+    item_features: dict[str, list[str]]
+    user_features: dict[str, dict[str, float]]
+    segments: dict[str, str]
+
+    def subset(self, mask: np.ndarray) -> TrainingData:
+        """The same data with only the masked events."""
+        events = self.events
+        return TrainingData(
+            events=repository.TrainingEvents(
+                events.customer_ids[mask], events.item_ids[mask], events.weights[mask], events.times[mask]
+            ),
+            item_features=self.item_features,
+            user_features=self.user_features,
+            segments=self.segments,
+        )
+
+
+def hyperparameters_of(settings: Settings) -> Hyperparameters:
+    """LightFM hyperparameters from the service settings."""
+    return Hyperparameters(
+        loss=settings.lightfm_loss,
+        no_components=settings.lightfm_components,
+        epochs=settings.lightfm_epochs,
+        learning_rate=settings.lightfm_learning_rate,
+        item_alpha=settings.lightfm_item_alpha,
+        user_alpha=settings.lightfm_user_alpha,
+        max_sampled=settings.lightfm_max_sampled,
+        random_state=settings.lightfm_random_state,
+        num_threads=settings.lightfm_threads,
+    )
+
+
+def run_params(settings: Settings) -> dict[str, Any]:
+    """What a training run records of the settings it trains with."""
+    return {"hyperparameters": asdict(hyperparameters_of(settings)), "rounds": settings.gate_bootstrap_rounds}
+
+
+def fit_serving(
+    data: TrainingData, hyperparameters: Hyperparameters, progress: ProgressCallback | None = None
+) -> tuple[TrainedModel, PopularityTable]:
+    """The served model and its popular and segment lists, over one item catalog."""
+    events = data.events
+    model = fit(
+        events.customer_ids,
+        events.item_ids,
+        events.weights,
+        item_features=data.item_features,
+        user_features=data.user_features,
+        hyperparameters=hyperparameters,
+        progress=progress,
+    )
+    popularity = build_popularity(
+        model.items, events.customer_ids, events.item_ids, events.weights, data.segments
+    )
+    return model, popularity
+
+
+def split_metrics(data: TrainingData, hyperparameters: Hyperparameters, split: TimeSplit) -> dict[str, Any]:
+    """Precision, recall and NDCG at K of the model, segment and popular lists on held-out items."""
+    events = data.events
+    train = split.train
+    model, popularity = fit_serving(data.subset(train), hyperparameters)
+    recommender = Recommender(popularity, model)
+    seen = items_by_customer(events.customer_ids, events.item_ids, train)
+    relevant = {
+        c: items
+        for c, items in held_out_items(events.customer_ids, events.item_ids, split).items()
+        if c in seen
+    }
+    metrics: dict[str, Any] = {"k": K, "customers": len(relevant), "split": "latest 20% per customer"}
+    for name, path in _METRIC_PATHS.items():
+        recommended = {
+            customer: recommender.recommend(
+                K,
+                customer_id=customer,
+                segment=data.segments.get(customer),
+                start=path,
+                item_filter=ItemFilter(seen=seen[customer]),
+            ).item_ids
+            for customer in relevant
+        }
+        found = ranking_metrics(recommended, relevant, K)
+        metrics[name] = {
+            f"precision@{K}": _finite(found.precision),
+            f"recall@{K}": _finite(found.recall),
+            f"ndcg@{K}": _finite(found.ndcg),
+        }
+    return metrics
+
+
+def _finite(number: float) -> float | None:
+    """A metric for JSON: None when undefined."""
+    return round(number, 6) if math.isfinite(number) else None
+
+
+def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Session], dict[str, Any]]:
+    """Gate, evaluate and train on the tenant's events; the version is written only if all succeed."""
+    hyperparameters = Hyperparameters(**run.params["hyperparameters"])
+    with session_scope(engine) as session:
+        thresholds = effective_settings(session, run.tenant_id)
+        tailored = sorted(
+            public.attribute
+            for public, decision, _ in current_decisions(session, run.tenant_id)
+            if decision.decision == "tailor"
+        )
+        data = TrainingData(
+            events=repository.training_events(session, run.tenant_id),
+            item_features=repository.item_features(session, run.tenant_id, tailored),
+            user_features=repository.stated_preferences(session, run.tenant_id),
+            segments=repository.customer_segments(session, run.tenant_id),
+        )
+    if data.events.customer_ids.size == 0:
+        raise Conflict("No item events of customers who consented to profiling: nothing to train on.")
+    split = split_per_customer(data.events.customer_ids, data.events.times)
+    progress(0.05, "gate: one-to-one vs segment vs popular on the time split")
+    gate = _gate(data, hyperparameters, thresholds, split, run.params["rounds"])
+    progress(0.35, f"gate chose {gate['strategy']}; metrics on the time split")
+    metrics = split_metrics(data, hyperparameters, split)
+    progress(0.6, "training on all events")
+    model, popularity = fit_serving(
+        data,
+        hyperparameters,
+        lambda epoch, epochs: progress(0.6 + 0.35 * epoch / epochs, f"epoch {epoch}/{epochs}"),
+    )
+    features = {
+        "item_attributes": tailored,
+        "item_features": len({token for tokens in data.item_features.values() for token in tokens}),
+        "user_features": len(model.preferences),
+        "segments": f"customer trait {repository.SEGMENT_TRAIT!r}",
+        "segment_count": len(popularity.segments),
+        "customers": len(model.users),
+        "items": len(model.items),
+        "events": int(data.events.customer_ids.size),
+    }
+    version = ModelVersion(
+        tenant_id=run.tenant_id,
+        run_id=run.id or 0,
+        strategy=str(gate["strategy"]),
+        artifact=model.save(),
+        popularity=popularity.save(),
+        metrics=metrics,
+        gate=gate,
+        features=features,
+        params=run.params,
+    )
+
+    def write(session: Session) -> dict[str, Any]:
+        repository.add_version(session, version)
+        return {"model_version": version.id, "strategy": version.strategy, "reason": gate["reason"]}
+
+    return write
+
+
+def _gate(
+    data: TrainingData,
+    hyperparameters: Hyperparameters,
+    thresholds: TailoringSettings,
+    split: TimeSplit,
+    rounds: int,
+) -> dict[str, Any]:
+    """choose_strategy with the tenant's tailoring thresholds, as JSON."""
+    events = data.events
+    decision = choose_strategy(
+        events.customer_ids,
+        events.item_ids,
+        events.times,
+        events.weights,
+        item_features=data.item_features,
+        user_features=data.user_features,
+        customer_segments=data.segments,
+        hyperparameters=hyperparameters,
+        split=split,
+        k=K,
+        tau=thresholds.tau,
+        min_customers=thresholds.min_customers,
+        min_events_per_customer=math.ceil(thresholds.min_events_per_customer),
+        rounds=rounds,
+    )
+    return decision.to_dict()
