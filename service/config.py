@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     model_reload_seconds: float = Field(default=5.0, gt=0)
     run_jobs_in_process: bool = True
     cache_dir: str = ".cache"
+    lightfm_loss: Literal["warp", "bpr", "logistic", "warp-kos"] = "warp"
+    lightfm_components: int = Field(default=32, ge=1, le=1024)
+    lightfm_epochs: int = Field(default=30, ge=1, le=10_000)
+    lightfm_learning_rate: float = Field(default=0.05, gt=0, le=10)
+    lightfm_item_alpha: float = Field(default=0.0, ge=0)
+    lightfm_user_alpha: float = Field(default=0.0, ge=0)
+    lightfm_max_sampled: int = Field(default=10, ge=1)
+    lightfm_random_state: int = 0
+    lightfm_threads: int = Field(default=1, ge=1)
+    gate_bootstrap_rounds: int = Field(default=200, ge=20)
 
     @model_validator(mode="after")
     def _no_embedded_database_in_production(self) -> Settings:

@@ -19,6 +19,8 @@ from service.jobs.runner import JobRunner
 from service.limits import BodySizeLimit
 from service.migrate import head_revision
 from service.profiles.router import router as profiles_router
+from service.recommendations.cache import ModelCache
+from service.recommendations.router import router as recommendations_router
 from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
 
@@ -39,7 +41,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine or create_db_engine(settings)
         app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
         app.state.job_runner = JobRunner(app.state.engine)
+        app.state.model_cache = ModelCache(app.state.engine, settings.model_reload_seconds)
+        app.state.model_cache.start()
         yield
+        app.state.model_cache.stop()
         app.state.job_runner.shutdown()
         if own_engine:
             app.state.engine.dispose()
@@ -55,6 +60,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_limit=settings.max_sync_body_bytes,
     )
     routers = (health.router, profiles_router, audit_router, tailoring_router, sync_router, catalog_router)
-    for router in routers:
+    for router in (*routers, recommendations_router):
         app.include_router(router)
     return app
