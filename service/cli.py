@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.engine import Engine
 
 from service.config import get_settings
 from service.db import create_db_engine, session_scope
@@ -30,10 +33,17 @@ import_app = typer.Typer(help="Import customers or items from a CSV or NDJSON fi
 app.add_typer(import_app, name="import")
 
 
-def fail(error: TailorwiseError) -> typer.Exit:
-    """Print a service error and give the exit to raise."""
-    typer.echo(f"error: {error.detail}", err=True)
-    return typer.Exit(code=1)
+@contextmanager
+def database() -> Iterator[Engine]:
+    """An engine on the configured database, disposed after; service errors exit 1 with their message."""
+    engine = create_db_engine(get_settings())
+    try:
+        yield engine
+    except TailorwiseError as error:
+        typer.echo(f"error: {error.detail}", err=True)
+        raise typer.Exit(code=1) from error
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -51,12 +61,8 @@ def tenant_create(
     ] = False,
 ) -> None:
     """Create a tenant and print its id."""
-    engine = create_db_engine(get_settings())
-    try:
-        with session_scope(engine) as session:
-            tenant = tenancy.create_tenant(session, name, personalization_by_default=not opt_in)
-    except TailorwiseError as error:
-        raise fail(error) from error
+    with database() as engine, session_scope(engine) as session:
+        tenant = tenancy.create_tenant(session, name, personalization_by_default=not opt_in)
     typer.echo(tenant.id)
 
 
@@ -66,12 +72,8 @@ def key_create(
     role: Annotated[str, typer.Option(help="admin, crm, storefront or marketer.")],
 ) -> None:
     """Create an API key and print it alone on stdout (it is shown only this once)."""
-    engine = create_db_engine(get_settings())
-    try:
-        with session_scope(engine) as session:
-            issued = tenancy.issue_key(session, tenant, role)
-    except TailorwiseError as error:
-        raise fail(error) from error
+    with database() as engine, session_scope(engine) as session:
+        issued = tenancy.issue_key(session, tenant, role)
     typer.echo(issued.key)
 
 
@@ -81,11 +83,8 @@ def score(
     attribute: Annotated[str | None, typer.Option(help="Score only this attribute.")] = None,
 ) -> None:
     """Score the tenant's attributes now (a scoring run, with a progress bar) and print the decisions."""
-    engine = create_db_engine(get_settings())
-    try:
+    with database() as engine:
         decisions = tailoring_jobs.score_now(engine, tenant, attribute, progress_bar)
-    except TailorwiseError as error:
-        raise fail(error) from error
     for decision in decisions:
         typer.echo(
             f"{decision.attribute:<20} {decision.decision:<8} {decision.level:<13} {decision.explanation}"
@@ -95,14 +94,8 @@ def score(
 @app.command()
 def train(tenant: Annotated[str, typer.Option(help="The tenant's name.")]) -> None:
     """Train the tenant's recommendation model now (a run with a progress bar); print the version."""
-    settings = get_settings()
-    engine = create_db_engine(settings)
-    try:
-        version = recommendation_jobs.train_now(engine, tenant, settings, progress_bar)
-    except TailorwiseError as error:
-        raise fail(error) from error
-    finally:
-        engine.dispose()
+    with database() as engine:
+        version = recommendation_jobs.train_now(engine, tenant, get_settings(), progress_bar)
     typer.echo(f"model version {version.id}: {version.strategy}. {version.reason}")
     for name in ("model", "segment", "popular"):
         figures = " ".join(f"{metric}={value}" for metric, value in version.metrics[name].items())
@@ -117,14 +110,8 @@ ImportTenant = Annotated[str, typer.Option(help="The tenant's name.")]
 
 def run_import(kind: str, file: Path, tenant: str) -> None:
     """Import a file with a progress bar on stderr; bad lines on stderr, the summary on stdout."""
-    engine = create_db_engine(get_settings())
-    try:
-        with progress_bar(f"import {kind}") as update:
-            result = imports.import_file(engine, tenant, file, kind, update)
-    except TailorwiseError as error:
-        raise fail(error) from error
-    finally:
-        engine.dispose()
+    with database() as engine, progress_bar(f"import {kind}") as update:
+        result = imports.import_file(engine, tenant, file, kind, update)
     for row in result.invalid_rows:
         typer.echo(f"line {row.line}: {row.reason}", err=True)
     counts = ("created", "updated", "unchanged", "stale", "invalid")
@@ -156,14 +143,17 @@ def import_items(file: ImportFile, tenant: ImportTenant) -> None:
 @app.command()
 def demo() -> None:
     """Seed and score a demo bookstore and petrol station, and print their keys and decisions."""
-    engine = create_db_engine(get_settings())
-    for tenant in seed_demo(engine, progress_bar):
+    with database() as engine:
+        seeded = seed_demo(engine, progress_bar)
+    for tenant in seeded:
         typer.echo(f"\n== {tenant.name}")
         for role, key in tenant.keys.items():
             typer.echo(f"  {role:<11} key: {key}")
         for decision in tenant.decisions:
-            typer.echo(f"  {decision.attribute:<14} {decision.decision:<8} {decision.level:<13} "
-                       f"{decision.explanation}")
+            typer.echo(
+                f"  {decision.attribute:<14} {decision.decision:<8} {decision.level:<13} "
+                f"{decision.explanation}"
+            )
 
 
 @app.command()
