@@ -16,7 +16,7 @@ from typing import Any
 
 from recommender.datasets import load_movielens_100k
 from service.catalog import service as catalog
-from service.catalog.schemas import AttributePut
+from service.catalog.schemas import AttributeKind, AttributePut
 from service.config import Settings
 from service.db import create_db_engine, session_scope
 from service.migrate import upgrade
@@ -74,7 +74,7 @@ def main() -> None:
         with session_scope(engine) as session:
             tenant_id = tenancy.create_tenant(session, "movielens").id or 0
             for name, kind in (("genre", "multi-valued"), ("decade", "categorical")):
-                catalog.put_attribute(session, tenant_id, name, AttributePut(kind=kind))
+                catalog.put_attribute(session, tenant_id, name, AttributePut(kind=AttributeKind(kind)))
             items = movie_rows(data)
             catalog.sync_items(session, tenant_id, enumerate(items, 1), len(items))
         events = rating_events(data)
