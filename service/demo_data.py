@@ -9,6 +9,38 @@ from typing import Any
 import numpy as np
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
+GENRES = [
+    "crime",
+    "fantasy",
+    "romance",
+    "poetry",
+    "history",
+    "biography",
+    "science",
+    "travel",
+    "cooking",
+    "horror",
+    "thriller",
+    "classics",
+    "comics",
+    "philosophy",
+    "politics",
+    "economics",
+    "art",
+    "music",
+    "sport",
+    "nature",
+    "children",
+    "young-adult",
+    "religion",
+    "psychology",
+    "health",
+    "business",
+    "humour",
+    "drama",
+    "western",
+    "science-fiction",
+]
 
 
 @dataclass
@@ -47,8 +79,8 @@ def _event(n: int, customer: str, when: datetime, **choice: Any) -> dict[str, An
 def bookstore(customers: int = 400, seed: int = 7) -> DemoTenant:
     """Readers concentrated on a few of 30 genres and a few authors; formats chosen alike by everyone."""
     rng = np.random.default_rng(seed)
-    genres = [f"genre-{g:02d}" for g in range(30)]
-    authors_by_genre = {g: [f"author-{g}-{a}" for a in range(5)] for g in genres}
+    genres = GENRES
+    authors_by_genre = {g: [f"{g.title()} Writer {chr(65 + a)}." for a in range(5)] for g in genres}
     formats, format_share = ["paperback", "hardcover", "ebook"], [0.6, 0.3, 0.1]
     items: list[dict[str, Any]] = []
     for n in range(900):
