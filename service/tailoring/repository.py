@@ -9,7 +9,6 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service.catalog.models import Attribute
 from service.tailoring.models import AttributeResult, TailoringSettings
 
 # Each customer's choices of one attribute's values: through the items they chose, and directly.
@@ -142,25 +141,3 @@ def results_of_run(session: Session, tenant_id: int, run_id: int) -> Sequence[At
         AttributeResult.tenant_id == tenant_id, AttributeResult.run_id == run_id
     )
     return session.exec(query.order_by(col(AttributeResult.attribute))).all()
-
-
-def list_attributes(session: Session, tenant_id: int) -> Sequence[Attribute]:
-    """The tenant's defined attributes by name."""
-    return session.exec(
-        select(Attribute).where(Attribute.tenant_id == tenant_id).order_by(col(Attribute.name))
-    ).all()
-
-
-def get_attribute(session: Session, tenant_id: int, name: str) -> Attribute | None:
-    """One defined attribute."""
-    return session.exec(
-        select(Attribute).where(Attribute.tenant_id == tenant_id, Attribute.name == name)
-    ).first()
-
-
-def update_attribute(session: Session, attribute: Attribute, values: dict[str, object]) -> None:
-    """Set fields of an attribute."""
-    for name, value in values.items():
-        setattr(attribute, name, value)
-    session.add(attribute)
-    session.flush()

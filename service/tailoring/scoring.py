@@ -11,12 +11,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from recommender.value import AttributeCounts, ScorerSettings, score_attribute
+from service.catalog import repository as catalog
 from service.db import session_scope
 from service.jobs.models import Run
 from service.jobs.runner import Progress
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.settings import effective_settings
+from service.treatment import refresh
 
 
 def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:
@@ -47,7 +49,7 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     """Score every defined attribute (or the one asked for); nothing is written until all succeed."""
     with session_scope(engine) as session:
         settings = effective_settings(session, run.tenant_id)
-        names = [a.name for a in repository.list_attributes(session, run.tenant_id)]
+        names = [a.name for a in catalog.list_attributes(session, run.tenant_id)]
     wanted = run.params.get("attribute")
     if wanted is not None:
         names = [n for n in names if n == wanted]
@@ -72,9 +74,11 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
                 value_labels=labels,
             )
         )
+    write_customers = refresh.prepare(engine, run)
 
     def write(session: Session) -> dict[str, Any]:
         repository.add_results(session, results)
+        write_customers(session)
         return {"attributes": [r.attribute for r in results]}
 
     return write

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from recommender.value import AttributeScore, Decision, Thresholds, decide, personal_distribution
 from service.audit import service as audit
 from service.auth import Caller
+from service.catalog import repository as catalog
 from service.db import utcnow
 from service.errors import NotFound
 from service.jobs import repository as runs
@@ -76,7 +77,7 @@ _parsed = _ResultCache()
 
 def queue_run(session: Session, tenant_id: int, caller: Caller | None, attribute: str | None) -> Run:
     """Queue a scoring run of every attribute or one; it executes outside the request."""
-    if attribute is not None and repository.get_attribute(session, tenant_id, attribute) is None:
+    if attribute is not None and catalog.get_attribute(session, tenant_id, attribute) is None:
         raise NotFound(f"No attribute {attribute!r} is defined.")
     run = Run(
         tenant_id=tenant_id,
@@ -154,7 +155,7 @@ def current_decisions(
 ) -> list[tuple[DecisionPublic, Decision, ParsedResult]]:
     """The latest result of every defined attribute, judged with today's thresholds."""
     settings = effective_settings(session, tenant_id)
-    attributes = {a.name: a for a in repository.list_attributes(session, tenant_id)}
+    attributes = {a.name: a for a in catalog.list_attributes(session, tenant_id)}
     return [
         to_decision(row, thresholds_for(settings, attributes[row.attribute]))
         for row in repository.latest_results(session, tenant_id, attribute)
@@ -169,7 +170,7 @@ def list_decisions(session: Session, tenant_id: int) -> list[DecisionPublic]:
 
 def get_decision(session: Session, tenant_id: int, attribute: str) -> DecisionPublic:
     """One attribute's decision, or a 404 saying what is missing."""
-    if repository.get_attribute(session, tenant_id, attribute) is None:
+    if catalog.get_attribute(session, tenant_id, attribute) is None:
         raise NotFound(f"No attribute {attribute!r} is defined.")
     found = current_decisions(session, tenant_id, attribute)
     if not found:
@@ -219,13 +220,16 @@ def put_attribute_tailoring(
     session: Session, caller: Caller, name: str, body: AttributeTailoringPut
 ) -> dict[str, Any]:
     """Set an attribute's f, u, c, tau override and mode; audit-logged."""
-    attribute = repository.get_attribute(session, caller.tenant_id, name)
+    attribute = catalog.get_attribute(session, caller.tenant_id, name)
     if attribute is None:
         raise NotFound(f"No attribute {name!r} is defined.")
     fields = ("f", "u", "c", "tau", "mode")
     before = {f: getattr(attribute, f) for f in fields}
     after = body.model_dump(mode="json")
-    repository.update_attribute(session, attribute, after)
+    for field, value in after.items():
+        setattr(attribute, field, value)
+    attribute.updated_at = utcnow()
+    catalog.save_attribute(session, attribute)
     audit.record(session, caller.tenant_id, caller, "attribute.tailoring.updated", name, before, after)
     return {"attribute": name, **after}
 
