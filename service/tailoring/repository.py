@@ -52,9 +52,18 @@ _STATED = sa.text("""
     WHERE p.tenant_id = :tenant_id AND p.attribute = :attribute AND c.consent_profiling
 """)
 
-_CUSTOMER_COUNTS = sa.text(f"""
-    WITH choices AS ({_CHOICES})
-    SELECT value, SUM(weight) FROM choices WHERE customer_id = :customer_id GROUP BY value
+_CUSTOMER_COUNTS = sa.text("""
+    SELECT iv.attribute, iv.value, SUM(e.weight)
+    FROM events e
+    JOIN item_values iv ON iv.tenant_id = e.tenant_id AND iv.item_id = e.item_id
+    WHERE e.customer_id = :customer_id AND e.tenant_id = :tenant_id
+      AND (e.attribute IS NULL OR e.attribute <> iv.attribute)
+    GROUP BY iv.attribute, iv.value
+    UNION ALL
+    SELECT e.attribute, e.value, SUM(e.weight)
+    FROM events e
+    WHERE e.customer_id = :customer_id AND e.tenant_id = :tenant_id AND e.attribute IS NOT NULL
+    GROUP BY e.attribute, e.value
 """)
 
 
@@ -87,10 +96,14 @@ def split_counts(session: Session, tenant_id: int, attribute: str) -> SplitCount
     )
 
 
-def customer_counts(session: Session, tenant_id: int, customer_id: int, attribute: str) -> dict[str, float]:
-    """One customer's weighted choices of an attribute's values."""
-    params = {"tenant_id": tenant_id, "attribute": attribute, "customer_id": customer_id}
-    return {value: float(weight) for value, weight in session.execute(_CUSTOMER_COUNTS, params)}
+def customer_counts(session: Session, tenant_id: int, customer_id: int) -> dict[str, dict[str, float]]:
+    """One customer's weighted choices as attribute -> value -> weight, for every attribute at once."""
+    counts: dict[str, dict[str, float]] = {}
+    params = {"tenant_id": tenant_id, "customer_id": customer_id}
+    for attribute, value, weight in session.execute(_CUSTOMER_COUNTS, params):
+        by_value = counts.setdefault(attribute, {})
+        by_value[value] = by_value.get(value, 0.0) + float(weight)
+    return counts
 
 
 def customer_stated(session: Session, customer_id: int) -> dict[str, dict[str, float]]:

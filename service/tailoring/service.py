@@ -237,37 +237,19 @@ def put_attribute_tailoring(
 def plan_for(session: Session, tenant_id: int, external_id: str, top: int = 3) -> TailoringPlan:
     """Per attribute: the customer's most likely values where tailoring pays, else the default."""
     customer = require_customer(session, tenant_id, external_id)
-    decisions = current_decisions(session, tenant_id)
     allowed = customer.consent_personalization
+    counts = repository.customer_counts(session, tenant_id, customer.id or 0) if allowed else {}
     stated = repository.customer_stated(session, customer.id or 0) if allowed else {}
     entries = []
-    for public, decision, parsed in decisions:
-        default = _default_entry(public, decision, parsed)
-        if not allowed or decision.decision != "tailor":
-            entries.append(default)
-            continue
-        counts = repository.customer_counts(session, tenant_id, customer.id or 0, public.attribute)
-        own = {parsed.index[v]: w for v, w in counts.items() if v in parsed.index}
-        said = {parsed.index[v]: w for v, w in stated.get(public.attribute, {}).items() if v in parsed.index}
-        if not own and not said:
+    for public, decision, parsed in current_decisions(session, tenant_id):
+        if decision.decision != "tailor":
+            entries.append(_default_entry(public, decision.explanation))
+        elif not allowed:
             entries.append(
-                default.model_copy(
-                    update={
-                        "reason": "Worth tailoring, but nothing is known yet about "
-                        "this customer's choices: the default applies."
-                    }
-                )
+                _default_entry(public, "tailoring pays, but the customer has not consented to it.")
             )
-            continue
-        best = personal_distribution(own, said, parsed.score, top=top)
-        entries.append(
-            PlanEntry(
-                attribute=public.attribute,
-                tailored=True,
-                values=[{"value": parsed.labels[i], "probability": round(p, 4)} for i, p in best],
-                reason=f"Tailored ({public.level}): {decision.explanation}",
-            )
-        )
+        else:
+            entries.append(_tailored_entry(public, decision, parsed, counts, stated, top))
     reason = (
         "Personalized where the scorer says it pays."
         if allowed
@@ -276,13 +258,32 @@ def plan_for(session: Session, tenant_id: int, external_id: str, top: int = 3) -
     return TailoringPlan(customer_id=external_id, personalized=allowed, reason=reason, attributes=entries)
 
 
-def _default_entry(public: DecisionPublic, decision: Decision, parsed: ParsedResult) -> PlanEntry:
-    """The mass default of an attribute: its most chosen value."""
+def _tailored_entry(
+    public: DecisionPublic,
+    decision: Decision,
+    parsed: ParsedResult,
+    counts: dict[str, dict[str, float]],
+    stated: dict[str, dict[str, float]],
+    top: int,
+) -> PlanEntry:
+    """The customer's most likely values from the scorer's shrinkage model, or the default if unknown."""
+    own = {parsed.index[v]: w for v, w in counts.get(public.attribute, {}).items() if v in parsed.index}
+    said = {parsed.index[v]: w for v, w in stated.get(public.attribute, {}).items() if v in parsed.index}
+    if not own and not said:
+        return _default_entry(
+            public, "worth tailoring, but nothing is known yet about this customer's choices."
+        )
+    best = personal_distribution(own, said, parsed.score, top=top)
+    return PlanEntry(
+        attribute=public.attribute,
+        tailored=True,
+        values=[{"value": parsed.labels[i], "probability": round(p, 4)} for i, p in best],
+        reason=f"Tailored ({public.level}): {decision.explanation}",
+    )
+
+
+def _default_entry(public: DecisionPublic, why: str) -> PlanEntry:
+    """The mass default of an attribute (its most chosen value) and why it applies."""
     top = next(iter(public.population_top.items()), None)
     values = [] if top is None else [{"value": top[0], "probability": top[1]}]
-    why = (
-        decision.explanation
-        if decision.decision != "tailor"
-        else "Tailoring pays, but not for this customer."
-    )
     return PlanEntry(attribute=public.attribute, tailored=False, values=values, reason=f"Default: {why}")
