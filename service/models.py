@@ -4,11 +4,13 @@ from sqlmodel import SQLModel
 
 from service.audit.models import AuditRecord
 from service.catalog.models import Attribute, Item, ItemValue
+from service.engagement.models import EngagementObservation, EngagementPreference
 from service.jobs.models import Run
 from service.profiles.models import Customer, CustomerChange, Event, Preference
 from service.recommendations.models import ModelVersion
 from service.tailoring.models import AttributeResult, TailoringSettings
 from service.tenancy.models import ApiKey, Tenant
+from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
 
 metadata = SQLModel.metadata
 
@@ -19,6 +21,9 @@ __all__ = [
     "AuditRecord",
     "Customer",
     "CustomerChange",
+    "CustomerValue",
+    "EngagementObservation",
+    "EngagementPreference",
     "Event",
     "Item",
     "ItemValue",
@@ -27,5 +32,7 @@ __all__ = [
     "Run",
     "TailoringSettings",
     "Tenant",
+    "Touchpoint",
+    "TreatmentSettings",
     "metadata",
 ]

@@ -1,0 +1,1 @@
+"""Priority treatment at touchpoints: customer value tiers, touchpoint policies, treatment decisions."""
