@@ -14,6 +14,7 @@ from service.auth import KeyCache
 from service.catalog.router import router as catalog_router
 from service.config import Settings, get_settings
 from service.db import create_db_engine
+from service.engagement.router import router as engagement_router
 from service.errors import install_error_handlers
 from service.jobs.runner import JobRunner
 from service.limits import BodySizeLimit
@@ -23,6 +24,7 @@ from service.recommendations.cache import ModelCache
 from service.recommendations.router import router as recommendations_router
 from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
+from service.treatment.router import router as treatment_router
 
 DESCRIPTION = (
     "Tailorwise personalizes only where it pays: a profile store, a personalization-value scorer "
@@ -60,6 +62,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_limit=settings.max_sync_body_bytes,
     )
     routers = (health.router, profiles_router, audit_router, tailoring_router, sync_router, catalog_router)
-    for router in (*routers, recommendations_router):
+    for router in (*routers, recommendations_router, treatment_router, engagement_router):
         app.include_router(router)
     return app

@@ -27,6 +27,7 @@ from service.profiles.schemas import (
     RejectedEvent,
 )
 from service.tenancy import repository as tenants
+from service.treatment.export import personal_data
 
 _event_adapter = TypeAdapter(EventIn)
 
@@ -219,7 +220,11 @@ def export_customer(session: Session, tenant_id: int, external_id: str) -> Custo
         EventPublic.model_validate(e, from_attributes=True)
         for e in repository.events_of(session, customer.id or 0)
     ]
-    return CustomerExport(customer=get_customer(session, tenant_id, external_id), events=events)
+    return CustomerExport(
+        customer=get_customer(session, tenant_id, external_id),
+        events=events,
+        extra=personal_data(session, tenant_id, customer.id or 0),
+    )
 
 
 def erase_customer(

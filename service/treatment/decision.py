@@ -1,0 +1,107 @@
+"""The treatment of one customer at one touchpoint, from stored results only (no scoring here)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from service.engagement.schemas import EngagementMode
+from service.engagement.service import phase_engagement
+from service.errors import NotFound
+from service.tailoring.schemas import PlanEntry
+from service.tailoring.service import plan_for
+from service.treatment import repository
+from service.treatment.evidence import treatment_pays
+from service.treatment.models import CustomerValue, Touchpoint
+from service.treatment.policy import priority_for
+from service.treatment.schemas import (
+    ExitRamp,
+    TreatmentDecision,
+    TreatmentMode,
+    TreatmentReasons,
+    TreatmentRule,
+    ValueTier,
+)
+from service.treatment.service import require_touchpoint
+from service.treatment.settings import effective_settings
+
+
+def value_tier(row: CustomerValue | None, profiling: bool) -> ValueTier | None:
+    """The customer's stored value tier, only with profiling consent."""
+    if row is None or not profiling:
+        return None
+    return ValueTier(
+        source=row.source,
+        value=row.value,
+        percentile=round(row.percentile, 4),
+        top_percent=round(100.0 - row.percentile, 4),
+        computed_at=row.computed_at,
+    )
+
+
+def touchpoint_attributes(
+    session: Session, tenant_id: int, external_id: str, attributes: list[str]
+) -> tuple[list[PlanEntry], str]:
+    """The customer's tailoring plan for the touchpoint's attributes, in the touchpoint's order."""
+    if not attributes:
+        return [], "No attributes are tailored at this touchpoint."
+    plan = plan_for(session, tenant_id, external_id)
+    entries = {entry.attribute: entry for entry in plan.attributes}
+    missing = "Default: not scored yet, so nothing says tailoring it pays."
+    return [
+        entries.get(name) or PlanEntry(attribute=name, tailored=False, values=[], reason=missing)
+        for name in attributes
+    ], plan.reason
+
+
+def exit_ramp_of(touchpoint: Touchpoint, tenant_ramp: dict[str, object]) -> tuple[ExitRamp, str]:
+    """The touchpoint's own exit ramp, else the tenant's."""
+    if touchpoint.exit_ramp is not None:
+        return ExitRamp.model_validate(touchpoint.exit_ramp), "The touchpoint's own way to reach a person."
+    return ExitRamp.model_validate(tenant_ramp), "The tenant's way to reach a person (always offered)."
+
+
+def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: str) -> TreatmentDecision:
+    """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
+    touchpoint = require_touchpoint(session, tenant_id, touchpoint_name)
+    view = repository.customer_view(session, tenant_id, external_id, touchpoint.journey_phase)
+    if view is None:
+        raise NotFound(f"No customer {external_id!r}.")
+    settings = effective_settings(session, tenant_id)
+    profiling = view.customer.consent_profiling
+    tier = value_tier(view.value, profiling)
+    priority = priority_for(
+        [TreatmentRule.model_validate(rule) for rule in touchpoint.rules],
+        TreatmentMode(touchpoint.mode),
+        treatment_pays(touchpoint),
+        profiling,
+        None if tier is None or view.value is None else 100.0 - view.value.percentile,
+    )
+    engagement = phase_engagement(
+        touchpoint.journey_phase,
+        view.stated,
+        view.observed,
+        EngagementMode(settings.default_engagement_mode),
+        profiling,
+    )
+    exit_ramp, ramp_reason = exit_ramp_of(touchpoint, settings.exit_ramp)
+    attributes, attributes_reason = touchpoint_attributes(
+        session, tenant_id, external_id, touchpoint.attributes
+    )
+    return TreatmentDecision(
+        customer_id=external_id,
+        touchpoint=touchpoint.name,
+        journey_phase=touchpoint.journey_phase,
+        priority=priority.level,
+        routing=priority.routing,
+        recognition=priority.recognition,
+        value=tier,
+        engagement_mode=engagement.mode,
+        exit_ramp=exit_ramp,
+        attributes=attributes,
+        reasons=TreatmentReasons(
+            priority=priority.reason,
+            engagement_mode=engagement.reason,
+            exit_ramp=ramp_reason,
+            attributes=attributes_reason,
+        ),
+    )

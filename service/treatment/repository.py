@@ -1,0 +1,130 @@
+"""All queries of treatment: settings, touchpoints, customer values and the reads of a scoring run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from service.engagement.models import EngagementObservation, EngagementPreference
+from service.profiles.models import Customer, Event
+from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
+from service.treatment.rfm import Purchases
+
+
+def get_settings(session: Session, tenant_id: int) -> TreatmentSettings | None:
+    """The tenant's stored treatment settings."""
+    return session.get(TreatmentSettings, tenant_id)
+
+
+def save(session: Session, row: TreatmentSettings | Touchpoint) -> None:
+    """Insert or update a settings or touchpoint row."""
+    session.add(row)
+    session.flush()
+
+
+def get_touchpoint(session: Session, tenant_id: int, name: str) -> Touchpoint | None:
+    """The tenant's touchpoint with this name."""
+    query = select(Touchpoint).where(Touchpoint.tenant_id == tenant_id, Touchpoint.name == name)
+    return session.exec(query).first()
+
+
+def list_touchpoints(session: Session, tenant_id: int) -> Sequence[Touchpoint]:
+    """The tenant's touchpoints by name."""
+    query = select(Touchpoint).where(Touchpoint.tenant_id == tenant_id).order_by(col(Touchpoint.name))
+    return session.exec(query).all()
+
+
+def delete_touchpoint(session: Session, touchpoint: Touchpoint) -> None:
+    """Delete a touchpoint."""
+    session.delete(touchpoint)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer with its value row and its stated and observed engagement in one phase."""
+
+    customer: Customer
+    value: CustomerValue | None
+    stated: EngagementPreference | None
+    observed: EngagementObservation | None
+
+
+def customer_view(session: Session, tenant_id: int, external_id: str, phase: str) -> CustomerView | None:
+    """The customer with its value and its engagement in one phase, in one indexed read."""
+    query = (
+        select(Customer, CustomerValue, EngagementPreference, EngagementObservation)
+        .outerjoin(
+            CustomerValue,
+            sa.and_(col(CustomerValue.customer_id) == Customer.id, col(CustomerValue.tenant_id) == tenant_id),
+        )
+        .outerjoin(
+            EngagementPreference,
+            sa.and_(
+                col(EngagementPreference.customer_id) == Customer.id,
+                col(EngagementPreference.tenant_id) == tenant_id,
+                col(EngagementPreference.journey_phase) == phase,
+            ),
+        )
+        .outerjoin(
+            EngagementObservation,
+            sa.and_(
+                col(EngagementObservation.customer_id) == Customer.id,
+                col(EngagementObservation.tenant_id) == tenant_id,
+                col(EngagementObservation.journey_phase) == phase,
+            ),
+        )
+        .where(Customer.tenant_id == tenant_id, Customer.external_id == external_id)
+    )
+    row = session.exec(query).first()
+    return None if row is None else CustomerView(*row)
+
+
+def value_of(session: Session, tenant_id: int, customer_id: int) -> CustomerValue | None:
+    """A customer's stored value row."""
+    query = select(CustomerValue).where(
+        CustomerValue.tenant_id == tenant_id, CustomerValue.customer_id == customer_id
+    )
+    return session.exec(query).first()
+
+
+def profiled_customers(session: Session, tenant_id: int, trait: str | None) -> list[tuple[int, Any]]:
+    """(id, the trait's raw value or None) of every customer who consented to profiling."""
+    table = Customer.__table__  # type: ignore[attr-defined]
+    trait_column = table.c.traits[trait] if trait else sa.null()
+    query = sa.select(table.c.id, trait_column).where(
+        table.c.tenant_id == tenant_id, table.c.consent_profiling.is_(True)
+    )
+    return [(int(i), raw) for i, raw in session.execute(query)]
+
+
+def purchases(session: Session, tenant_id: int, types: list[str]) -> Purchases:
+    """The tenant's purchase events as arrays (customer id, weight, epoch seconds)."""
+    table = Event.__table__  # type: ignore[attr-defined]
+    query = sa.select(table.c.customer_id, table.c.weight, table.c.occurred_at).where(
+        table.c.tenant_id == tenant_id, table.c.type.in_(types)
+    )
+    rows = session.execute(query).all()
+    return Purchases(
+        customer=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+        weight=np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
+        at=np.fromiter((r[2].timestamp() for r in rows), dtype=np.float64, count=len(rows)),
+    )
+
+
+def customer_ids(session: Session, tenant_id: int) -> set[int]:
+    """The ids of the tenant's customers now."""
+    table = Customer.__table__  # type: ignore[attr-defined]
+    return {int(i) for (i,) in session.execute(sa.select(table.c.id).where(table.c.tenant_id == tenant_id))}
+
+
+def replace_values(session: Session, tenant_id: int, rows: list[dict[str, Any]]) -> None:
+    """Delete the tenant's customer values and insert the given rows instead."""
+    session.execute(sa.delete(CustomerValue).where(col(CustomerValue.tenant_id) == tenant_id))
+    if rows:
+        session.execute(sa.insert(CustomerValue), rows)

@@ -1,0 +1,79 @@
+"""HTTP endpoints of treatment: touchpoints, treatment settings, and a customer's treatment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from service.auth import Caller, require
+from service.db import SessionDep
+from service.schemas import Name
+from service.tenancy.models import Role
+from service.treatment import decision, service
+from service.treatment.schemas import (
+    TouchpointPublic,
+    TouchpointPut,
+    TreatmentDecision,
+    TreatmentSettingsPublic,
+    TreatmentSettingsPut,
+)
+
+router = APIRouter(tags=["treatment"])
+Marketer = Annotated[Caller, Depends(require(Role.marketer))]
+Storefront = Annotated[Caller, Depends(require(Role.storefront))]
+TouchpointName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+@router.get("/v1/touchpoints", response_model=list[TouchpointPublic])
+def list_touchpoints(caller: Marketer, session: SessionDep) -> list[TouchpointPublic]:
+    """Every touchpoint with its journey phase, attributes, mode and rules."""
+    return service.list_touchpoints(session, caller.tenant_id)
+
+
+@router.get("/v1/touchpoints/{name}", response_model=TouchpointPublic)
+def get_touchpoint(name: TouchpointName, caller: Marketer, session: SessionDep) -> TouchpointPublic:
+    """One touchpoint."""
+    return service.get_touchpoint(session, caller.tenant_id, name)
+
+
+@router.put("/v1/touchpoints/{name}", response_model=TouchpointPublic)
+def put_touchpoint(
+    name: TouchpointName, body: TouchpointPut, caller: Marketer, session: SessionDep, response: Response
+) -> TouchpointPublic:
+    """Create or replace a touchpoint and its treatment rules (narrowest tier first; the first match wins)."""
+    touchpoint, created = service.put_touchpoint(session, caller, name, body)
+    response.status_code = 201 if created else 200
+    return touchpoint
+
+
+@router.delete("/v1/touchpoints/{name}", status_code=204)
+def delete_touchpoint(name: TouchpointName, caller: Marketer, session: SessionDep) -> Response:
+    """Delete a touchpoint."""
+    service.delete_touchpoint(session, caller, name)
+    return Response(status_code=204)
+
+
+@router.get("/v1/treatment/settings", response_model=TreatmentSettingsPublic)
+def get_settings(caller: Marketer, session: SessionDep) -> TreatmentSettingsPublic:
+    """How customer value is scored, the default engagement mode and the exit ramp."""
+    return service.get_settings(session, caller.tenant_id)
+
+
+@router.put("/v1/treatment/settings", response_model=TreatmentSettingsPublic)
+def put_settings(
+    body: TreatmentSettingsPut, caller: Marketer, session: SessionDep
+) -> TreatmentSettingsPublic:
+    """Replace the treatment settings; value settings apply from the next scoring run."""
+    return service.put_settings(session, caller, body)
+
+
+@router.get("/v1/customers/{external_id}/treatment", response_model=TreatmentDecision)
+def get_treatment(
+    external_id: Annotated[str, Path(min_length=1, max_length=200)],
+    touchpoint: Annotated[Name, Query(description="The touchpoint's name.")],
+    caller: Storefront,
+    session: SessionDep,
+) -> TreatmentDecision:
+    """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
+    return decision.decide(session, caller.tenant_id, external_id, touchpoint)
