@@ -46,16 +46,16 @@ class ParsedResult:
 
 
 class _ResultCache:
-    """Parsed results by id: results never change, so parsing once per process is enough."""
+    """Parsed results: a stored result never changes, so each is parsed once per process."""
 
     def __init__(self, size: int = 512) -> None:
-        self._items: OrderedDict[int, ParsedResult] = OrderedDict()
+        self._items: OrderedDict[tuple[int, str, str], ParsedResult] = OrderedDict()
         self._size = size
         self._lock = Lock()
 
     def get(self, row: AttributeResult) -> ParsedResult:
-        """The parsed form of a result row."""
-        key = row.id or 0
+        """The parsed form of a result row (keyed by id and timestamp, so a reset database never aliases)."""
+        key = (row.id or 0, row.attribute, row.computed_at.isoformat())
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
