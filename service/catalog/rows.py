@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from service.catalog.values import Definition, labels
-from service.sync.rows import boolean, fail, fields_of, identifier, json_text, name, required, timestamp
+from service.sync.rows import MISSING, boolean, fields_of, identifier, json_text, name, timestamp, wrong
 
 _ITEM_FIELDS = frozenset({"item_id", "attributes", "active", "source_updated_at"})
 
@@ -34,10 +34,10 @@ def item_checker(definitions: Mapping[str, Definition]) -> Callable[[Any], ItemR
 
     def check(raw: Any) -> ItemRow:
         raw = fields_of(raw, _ITEM_FIELDS, "row")
-        item_id = identifier(required(raw, "item_id"), "item_id")
-        attributes = required(raw, "attributes")
+        item_id = identifier(raw.get("item_id", MISSING), "item_id")
+        attributes = raw.get("attributes", MISSING)
         if type(attributes) is not dict:
-            fail("attributes", "must be a JSON object")
+            wrong(attributes, "attributes", "must be a JSON object")
         values = []
         for attribute, value in attributes.items():
             field = f"attributes.{attribute}"

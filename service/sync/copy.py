@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import ExitStack
 from types import TracebackType
 
 import orjson
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 from sqlmodel import Session
 
 from service.db import utcnow
@@ -16,7 +18,9 @@ from service.sync.lww import MergeCounts
 from service.sync.rows import CustomerRow
 
 FLUSH_ROWS = 2_000
+BACKSLASH = "\\"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 STAGE = (
     "DROP TABLE IF EXISTS pg_temp.sync_customer_rows, pg_temp.sync_customer_applied",
@@ -31,8 +35,22 @@ STAGE = (
 )
 COPY = "COPY sync_customer_rows FROM STDIN"
 DROP_LOSERS = sa.text("DELETE FROM sync_customer_rows WHERE line = ANY(:lines)")
-UPSERT = sa.text("""
-WITH written AS (
+# The change feed for the customers a statement changed (the CTE `changed`): a customer's existing
+# row moves to the head (a new id, this transaction's id), a customer without one gets a new row.
+# Existing rows are found through the (tenant_id, external_id) index whatever the feed's size.
+RECORD_CHANGES = """
+moved AS (
+    UPDATE customer_changes f SET
+        id = DEFAULT, txid = (SELECT pg_current_xact_id()::text::bigint), deleted = false, changed_at = :now
+    WHERE f.tenant_id = :tenant_id AND f.external_id = ANY(ARRAY(SELECT external_id FROM changed))
+    RETURNING f.external_id
+), added AS (
+    INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)
+    SELECT :tenant_id, external_id, (SELECT pg_current_xact_id()::text::bigint), false, :now FROM changed
+    WHERE external_id NOT IN (SELECT external_id FROM moved)
+)"""
+UPSERT = f"""
+WITH changed AS (
     INSERT INTO customers AS c (tenant_id, external_id, traits, consent_personalization,
         consent_profiling, source_updated_at, created_at, updated_at)
     SELECT :tenant_id, external_id, traits, consent_personalization, consent_profiling,
@@ -48,34 +66,35 @@ WITH written AS (
         OR (c.source_updated_at = excluded.source_updated_at
             AND (c.traits, c.consent_personalization, c.consent_profiling) IS DISTINCT FROM
                 (excluded.traits, excluded.consent_personalization, excluded.consent_profiling))
-    RETURNING c.id, c.external_id, c.xmax = 0
-)
-INSERT INTO sync_customer_applied SELECT * FROM written
-""")
-WRITTEN = sa.text("SELECT count(*) FILTER (WHERE created), count(*) FROM sync_customer_applied")
-NOT_WRITTEN = """
-    FROM sync_customer_rows s
-    JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
-    WHERE c.source_updated_at = s.source_updated_at
-        AND NOT EXISTS (SELECT FROM sync_customer_applied a WHERE a.external_id = s.external_id)
+    RETURNING c.id, c.external_id, c.xmax = 0 AS created
+), {RECORD_CHANGES}{{applied}}
+SELECT count(*) FILTER (WHERE created), count(*) FROM changed
 """
+APPLIED = ", applied AS (INSERT INTO sync_customer_applied SELECT * FROM changed)"
 PREFERENCES_CHANGED = sa.text(f"""
-WITH touched AS (
+WITH changed AS (
     UPDATE customers u SET updated_at = :now
     WHERE u.id IN (
-        SELECT c.id {NOT_WRITTEN}
-        AND s.preferences IS NOT NULL
-        AND s.preferences IS DISTINCT FROM COALESCE((
-            SELECT jsonb_agg(jsonb_build_object(
-                'attribute', p.attribute, 'value', p.value, 'weight', p.weight, 'source', p.source)
-                ORDER BY p.attribute COLLATE "C", p.value COLLATE "C")
-            FROM preferences p WHERE p.tenant_id = :tenant_id AND p.customer_id = c.id), '[]'::jsonb)
+        SELECT c.id
+        FROM sync_customer_rows s
+        JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
+        WHERE c.source_updated_at = s.source_updated_at AND s.preferences IS NOT NULL
+            AND NOT EXISTS (SELECT FROM sync_customer_applied a WHERE a.external_id = s.external_id)
+            AND s.preferences IS DISTINCT FROM COALESCE((
+                SELECT jsonb_agg(jsonb_build_object(
+                    'attribute', p.attribute, 'value', p.value, 'weight', p.weight, 'source', p.source)
+                    ORDER BY p.attribute COLLATE "C", p.value COLLATE "C")
+                FROM preferences p WHERE p.tenant_id = :tenant_id AND p.customer_id = c.id), '[]'::jsonb)
     )
-    RETURNING u.id, u.external_id, false
-)
-INSERT INTO sync_customer_applied SELECT * FROM touched
+    RETURNING u.id, u.external_id, false AS created
+), {RECORD_CHANGES}{APPLIED}
+SELECT count(*) FROM changed
 """)
-UNCHANGED = sa.text(f"SELECT count(*) {NOT_WRITTEN}")
+SAME_VERSION = sa.text("""
+SELECT count(*) FROM sync_customer_rows s
+JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
+WHERE c.source_updated_at = s.source_updated_at
+""")
 REPLACE_PREFERENCES = (
     sa.text("""
     DELETE FROM preferences p USING sync_customer_applied a, sync_customer_rows s
@@ -91,32 +110,22 @@ REPLACE_PREFERENCES = (
         AS e(attribute text, value text, weight double precision, source text)
     """),
 )
-RECORD_CHANGES = (
-    sa.text("""
-    DELETE FROM customer_changes f USING sync_customer_applied a
-    WHERE f.tenant_id = :tenant_id AND f.external_id = a.external_id
-    """),
-    sa.text("""
-    INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)
-    SELECT :tenant_id, external_id, pg_current_xact_id()::text::bigint, false, :now
-    FROM sync_customer_applied
-    """),
-)
+
+
+def copy_text(text: str) -> str:
+    """A text field escaped for COPY's text format."""
+    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def copy_line(line: int, row: CustomerRow) -> str:
-    """One row in COPY text format."""
-    preferences = (
-        "\\N"
-        if row.preferences is None
-        else orjson.dumps(
-            [{"attribute": a, "value": v, "weight": w, "source": s} for a, v, w, s in row.preferences]
-        )
-        .decode()
-        .replace("\\", "\\\\")
-    )
+    """One row in COPY text format (JSON from orjson has no raw control characters, only backslashes)."""
+    if row.preferences is None:
+        preferences = "\\N"
+    else:
+        objects = [{"attribute": a, "value": v, "weight": w, "source": s} for a, v, w, s in row.preferences]
+        preferences = orjson.dumps(objects).decode().replace("\\", "\\\\")
     return (
-        f"{line}\t{row.external_id.translate(_ESCAPES)}\t{row.traits_json.replace(chr(92), chr(92) * 2)}\t"
+        f"{line}\t{copy_text(row.external_id)}\t{row.traits_json.replace(BACKSLASH, BACKSLASH * 2)}\t"
         f"{'t' if row.consent_personalization else 'f'}\t{'t' if row.consent_profiling else 'f'}\t"
         f"{preferences}\t{row.source_updated_at.isoformat()}\n"
     )
@@ -139,7 +148,8 @@ class CustomerCopy:
         cursor = self._stack.enter_context(connection.cursor())
         for statement in STAGE:
             cursor.execute(statement)
-        self._copy = self._stack.enter_context(cursor.copy(COPY))
+        writer = QueuedLibpqWriter(cursor)
+        self._copy = self._stack.enter_context(cursor.copy(COPY, writer=writer))
         return self
 
     def __exit__(
@@ -163,27 +173,25 @@ class CustomerCopy:
             self._buffer.clear()
 
     def merge(self, losers: Sequence[int]) -> MergeCounts:
-        """Upsert the winners by last writer wins, replace their preferences, record the changes."""
+        """Upsert the winners by last writer wins, record the changes, replace their preferences."""
         self._flush()
         self._stack.close()
         params = {"tenant_id": self.tenant_id, "now": utcnow()}
         execute = self.session.execute
         if losers:
             execute(DROP_LOSERS, {"lines": list(losers)})
-        execute(UPSERT, params)
-        created, written = execute(WRITTEN).one()
-        unchanged = 0
+        upsert = UPSERT.format(applied=APPLIED if self.with_preferences else "")
+        created, written = execute(sa.text(upsert), params).one()
         winners = self.staged - len(losers)
+        same = written
         if written < winners:
             if self.with_preferences:
-                execute(PREFERENCES_CHANGED, params)
-                written = execute(WRITTEN).one()[1]
-            unchanged = execute(UNCHANGED, params).scalar_one()
+                written += execute(PREFERENCES_CHANGED, params).scalar_one()
+            same = execute(SAME_VERSION, params).scalar_one()
         if self.with_preferences:
             for statement in REPLACE_PREFERENCES:
                 execute(statement, params)
-        for statement in RECORD_CHANGES:
-            execute(statement, params)
+        unchanged = same - written
         return MergeCounts(
             created=created,
             updated=written - created,

@@ -16,7 +16,7 @@ _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 _CUSTOMER_FIELDS = frozenset({"external_id", "traits", "consent", "preferences", "source_updated_at"})
 _CONSENT_FIELDS = frozenset({"personalization", "profiling"})
 _PREFERENCE_FIELDS = frozenset({"attribute", "value", "weight", "source"})
-_MISSING: Any = object()
+MISSING: Any = object()
 
 Preference = tuple[str, str, float, str]
 
@@ -48,28 +48,25 @@ def fail(field: str, message: str) -> NoReturn:
     raise RowError(f"{field}: {message}")
 
 
+def wrong(value: Any, field: str, message: str) -> NoReturn:
+    """Reject the row for a missing field or a bad value."""
+    fail(field, "field required" if value is MISSING else message)
+
+
 def fields_of(raw: Any, allowed: frozenset[str], where: str) -> dict[str, Any]:
     """A JSON object with no unknown fields."""
     if type(raw) is not dict:
-        fail(where, "must be a JSON object")
+        wrong(raw, where, "must be a JSON object")
     if not raw.keys() <= allowed:
         unknown = sorted(raw.keys() - allowed)[0]
         fail(f"{where}.{unknown}" if where != "row" else unknown, "unknown field")
     return raw
 
 
-def required(raw: dict[str, Any], key: str, where: str = "") -> Any:
-    """A field that must be present."""
-    value = raw.get(key, _MISSING)
-    if value is _MISSING:
-        fail(where + key, "field required")
-    return value
-
-
 def identifier(value: Any, field: str) -> str:
     """An external id: a string of 1 to 200 characters after trimming, without NUL."""
     if type(value) is not str:
-        fail(field, "must be a string")
+        wrong(value, field, "must be a string")
     value = value.strip()
     if not 0 < len(value) <= 200:
         fail(field, "must be 1 to 200 characters")
@@ -81,21 +78,21 @@ def identifier(value: Any, field: str) -> str:
 def name(value: Any, field: str) -> str:
     """An attribute name: letters, digits and _ . : - only, at most 100."""
     if type(value) is not str or not _NAME.fullmatch(value):
-        fail(field, "must be 1 to 100 of A-Z a-z 0-9 _ . : -")
+        wrong(value, field, "must be 1 to 100 of A-Z a-z 0-9 _ . : -")
     return value
 
 
 def boolean(value: Any, field: str) -> bool:
     """A JSON boolean."""
     if type(value) is not bool:
-        fail(field, "must be true or false")
+        wrong(value, field, "must be true or false")
     return value
 
 
 def timestamp(value: Any, field: str) -> datetime:
     """An ISO 8601 timestamp with a time zone."""
     if type(value) is not str:
-        fail(field, "must be an ISO 8601 timestamp string")
+        wrong(value, field, "must be an ISO 8601 timestamp string")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -130,8 +127,8 @@ def preferences(value: Any, field: str) -> list[Preference] | None:
     for index, item in enumerate(value):
         where = f"{field}[{index}]"
         item = fields_of(item, _PREFERENCE_FIELDS, where)
-        attribute = name(required(item, "attribute", where + "."), where + ".attribute")
-        chosen = identifier(required(item, "value", where + "."), where + ".value")
+        attribute = name(item.get("attribute", MISSING), where + ".attribute")
+        chosen = identifier(item.get("value", MISSING), where + ".value")
         weight = number(item.get("weight", 1.0), where + ".weight", 0, 1_000)
         source = item.get("source", "stated")
         if type(source) is not str or source not in SOURCES:
@@ -142,20 +139,18 @@ def preferences(value: Any, field: str) -> list[Preference] | None:
 
 def customer_row(raw: Any) -> CustomerRow:
     """Check one customer row of a sync batch."""
-    raw = fields_of(raw, _CUSTOMER_FIELDS, "row")
-    external_id = identifier(required(raw, "external_id"), "external_id")
-    traits = required(raw, "traits")
+    get = fields_of(raw, _CUSTOMER_FIELDS, "row").get
+    external_id = identifier(get("external_id", MISSING), "external_id")
+    traits = get("traits", MISSING)
     if type(traits) is not dict:
-        fail("traits", "must be a JSON object")
-    consent = fields_of(required(raw, "consent"), _CONSENT_FIELDS, "consent")
+        wrong(traits, "traits", "must be a JSON object")
+    consent = fields_of(get("consent", MISSING), _CONSENT_FIELDS, "consent").get
     return CustomerRow(
         external_id=external_id,
         traits=traits,
         traits_json=json_text(traits, "traits"),
-        consent_personalization=boolean(
-            required(consent, "personalization", "consent."), "consent.personalization"
-        ),
-        consent_profiling=boolean(required(consent, "profiling", "consent."), "consent.profiling"),
-        preferences=preferences(raw.get("preferences"), "preferences"),
-        source_updated_at=timestamp(required(raw, "source_updated_at"), "source_updated_at"),
+        consent_personalization=boolean(consent("personalization", MISSING), "consent.personalization"),
+        consent_profiling=boolean(consent("profiling", MISSING), "consent.profiling"),
+        preferences=preferences(get("preferences"), "preferences"),
+        source_updated_at=timestamp(get("source_updated_at", MISSING), "source_updated_at"),
     )

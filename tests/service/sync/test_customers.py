@@ -209,3 +209,40 @@ def test_bad_bodies(client: TestClient, make_key) -> None:
     assert not_array.status_code == 400
     empty = client.post("/v1/sync/customers", content=b"", headers={**crm, **NDJSON})
     assert counts(empty.json()) == (0, 0, 0, 0, 0)
+
+
+def test_awkward_text_survives_the_copy(client: TestClient, make_key) -> None:
+    crm = make_key("crm")
+    traits = {
+        "path": "C:\\temp\\new",
+        "tab": "a\tb",
+        "quote": 'say "hi"',
+        "text \\u0000": "not a NUL",
+        "ü": "✓",
+    }
+    prefs = [{"attribute": "author", "value": "O\\'Brien\ttab", "weight": 0.25}]
+    weird = "we\\ird\tid"
+    assert counts(sync(client, crm, [row(1, external_id=weird, traits=traits, preferences=prefs)]))[0] == 1
+    stored = client.get("/v1/customers", headers=crm).json()["items"][0]
+    assert stored["external_id"] == weird
+    assert stored["traits"] == traits
+    assert [(p["value"], p["weight"]) for p in stored["preferences"]] == [("O\\'Brien\ttab", 0.25)]
+    replay = sync(client, crm, [row(1, external_id=weird, traits=traits, preferences=prefs)])
+    assert counts(replay) == (0, 0, 1, 0, 0)
+
+
+def test_openapi_documents_both_bodies(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/v1/sync/customers"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/x-ndjson", "application/json"}
+    refs = {r.split("/")[-1] for r in _refs(body)}
+    assert refs <= set(spec["components"]["schemas"]), refs - set(spec["components"]["schemas"])
+
+
+def _refs(node: Any) -> list[str]:
+    """Every $ref below a node of a JSON document."""
+    if isinstance(node, dict):
+        return [node["$ref"]] if "$ref" in node else [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
