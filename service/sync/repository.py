@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 from service.db import is_postgres, upsert_insert, utcnow
 from service.profiles import repository as profiles
 from service.profiles.models import Customer, CustomerChange, Preference
-from service.sync.copy import CustomerCopy
 from service.sync.driver import driver_connection
 from service.sync.lww import MergeCounts, Outcome, outcome
+from service.sync.postgres import CustomerCopy
 from service.sync.rows import CustomerRow
 from service.sync.rows import Preference as PreferenceRow
 

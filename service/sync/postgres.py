@@ -29,10 +29,10 @@ STAGE = (
         consent_personalization boolean NOT NULL, consent_profiling boolean NOT NULL,
         preferences jsonb, source_updated_at timestamptz NOT NULL
     ) ON COMMIT DROP""",
-    """CREATE TEMPORARY TABLE sync_customer_applied (
-        id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
-    ) ON COMMIT DROP""",
 )
+APPLIED_TABLE = sa.text("""CREATE TEMPORARY TABLE sync_customer_applied (
+    id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
+) ON COMMIT DROP""")
 COPY = "COPY sync_customer_rows FROM STDIN"
 DROP_LOSERS = sa.text("DELETE FROM sync_customer_rows WHERE line = ANY(:lines)")
 # The change feed for the customers a statement changed (the CTE `changed`): a customer's existing
@@ -180,6 +180,8 @@ class CustomerCopy:
         execute = self.session.execute
         if losers:
             execute(DROP_LOSERS, {"lines": list(losers)})
+        if self.with_preferences:
+            execute(APPLIED_TABLE)
         upsert = UPSERT.format(applied=APPLIED if self.with_preferences else "")
         created, written = execute(sa.text(upsert), params).one()
         winners = self.staged - len(losers)
