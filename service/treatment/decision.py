@@ -11,7 +11,7 @@ from service.tailoring.schemas import PlanEntry
 from service.tailoring.service import plan_for
 from service.treatment import repository
 from service.treatment.evidence import treatment_pays
-from service.treatment.models import CustomerValue, Touchpoint
+from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
 from service.treatment.policy import priority_for
 from service.treatment.schemas import (
     ExitRamp,
@@ -21,8 +21,6 @@ from service.treatment.schemas import (
     TreatmentRule,
     ValueTier,
 )
-from service.treatment.service import require_touchpoint
-from service.treatment.settings import effective_settings
 
 
 def value_tier(row: CustomerValue | None, profiling: bool) -> ValueTier | None:
@@ -62,11 +60,13 @@ def exit_ramp_of(touchpoint: Touchpoint, tenant_ramp: dict[str, object]) -> tupl
 
 def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: str) -> TreatmentDecision:
     """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
-    touchpoint = require_touchpoint(session, tenant_id, touchpoint_name)
-    view = repository.customer_view(session, tenant_id, external_id, touchpoint.journey_phase)
+    view = repository.treatment_view(session, tenant_id, touchpoint_name, external_id)
     if view is None:
+        raise NotFound(f"No touchpoint {touchpoint_name!r}.")
+    if view.customer is None:
         raise NotFound(f"No customer {external_id!r}.")
-    settings = effective_settings(session, tenant_id)
+    touchpoint = view.touchpoint
+    settings = view.settings or TreatmentSettings(tenant_id=tenant_id)
     profiling = view.customer.consent_profiling
     tier = value_tier(view.value, profiling)
     priority = priority_for(

@@ -46,43 +46,57 @@ def delete_touchpoint(session: Session, touchpoint: Touchpoint) -> None:
 
 
 @dataclass(frozen=True)
-class CustomerView:
-    """A customer with its value row and its stated and observed engagement in one phase."""
+class TreatmentView:
+    """A touchpoint, the tenant's settings, and the customer with its value and engagement in the phase."""
 
-    customer: Customer
+    touchpoint: Touchpoint
+    settings: TreatmentSettings | None
+    customer: Customer | None
     value: CustomerValue | None
     stated: EngagementPreference | None
     observed: EngagementObservation | None
 
 
-def customer_view(session: Session, tenant_id: int, external_id: str, phase: str) -> CustomerView | None:
-    """The customer with its value and its engagement in one phase, in one indexed read."""
-    query = (
-        select(Customer, CustomerValue, EngagementPreference, EngagementObservation)
-        .outerjoin(
-            CustomerValue,
-            sa.and_(col(CustomerValue.customer_id) == Customer.id, col(CustomerValue.tenant_id) == tenant_id),
-        )
+def _treatment_view() -> sa.Select:
+    """The statement behind treatment_view, built once; binds tenant_id, touchpoint and external_id."""
+    tenant = Touchpoint.tenant_id
+    same_customer = (CustomerValue, EngagementPreference, EngagementObservation)
+    value, stated, observed = (
+        sa.and_(col(t.customer_id) == Customer.id, col(t.tenant_id) == tenant) for t in same_customer
+    )
+    customer = sa.and_(
+        col(Customer.tenant_id) == tenant, col(Customer.external_id) == sa.bindparam("external_id")
+    )
+    return (
+        sa.select(Touchpoint, TreatmentSettings, Customer, *same_customer)
+        .outerjoin(TreatmentSettings, col(TreatmentSettings.tenant_id) == tenant)
+        .outerjoin(Customer, customer)
+        .outerjoin(CustomerValue, value)
         .outerjoin(
             EngagementPreference,
-            sa.and_(
-                col(EngagementPreference.customer_id) == Customer.id,
-                col(EngagementPreference.tenant_id) == tenant_id,
-                col(EngagementPreference.journey_phase) == phase,
-            ),
+            sa.and_(stated, col(EngagementPreference.journey_phase) == Touchpoint.journey_phase),
         )
         .outerjoin(
             EngagementObservation,
-            sa.and_(
-                col(EngagementObservation.customer_id) == Customer.id,
-                col(EngagementObservation.tenant_id) == tenant_id,
-                col(EngagementObservation.journey_phase) == phase,
-            ),
+            sa.and_(observed, col(EngagementObservation.journey_phase) == Touchpoint.journey_phase),
         )
-        .where(Customer.tenant_id == tenant_id, Customer.external_id == external_id)
+        .where(
+            col(Touchpoint.tenant_id) == sa.bindparam("tenant_id"),
+            col(Touchpoint.name) == sa.bindparam("name"),
+        )
     )
-    row = session.exec(query).first()
-    return None if row is None else CustomerView(*row)
+
+
+_TREATMENT_VIEW = _treatment_view()
+
+
+def treatment_view(
+    session: Session, tenant_id: int, touchpoint: str, external_id: str
+) -> TreatmentView | None:
+    """Everything a treatment decision reads besides the tailoring plan, in one indexed read."""
+    params = {"tenant_id": tenant_id, "name": touchpoint, "external_id": external_id}
+    row = session.execute(_TREATMENT_VIEW, params).first()
+    return None if row is None else TreatmentView(*row)
 
 
 def value_of(session: Session, tenant_id: int, customer_id: int) -> CustomerValue | None:

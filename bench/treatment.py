@@ -1,0 +1,229 @@
+"""Treatment decisions: GET /v1/customers/{id}/treatment against a bare authenticated endpoint.
+
+Run from the project root: `.venv/bin/python -m bench.treatment` (options: --customers,
+--requests, --connections). It creates a throwaway PostgreSQL database, serves the app with uvicorn
+(2 workers, as the recommendations benchmark does) on 127.0.0.1, loads a shop through the API
+(attributes, customers, choice, purchase and self-service events, some stated engagement
+preferences), runs a scoring run (attribute decisions, customer values, observed engagement),
+defines a support touchpoint, then sends a bounded number of GET requests over kept-alive
+connections from an asyncio load generator: first to the bare endpoint, then to the treatment of
+random known customers. The bare endpoint is `GET /v1/ping` when the server has it; otherwise the
+cheapest authenticated endpoint of treatment, `GET /v1/treatment/settings` (auth plus one primary-key
+read), stands in, and the output says which. The last line is
+`RESULT treatment_rps=... bare_rps=... ratio=... p99_ms=...` (p99 of the treatment endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import orjson
+
+from bench.harness import create_tenant_key, fresh_postgres, post_json, running_server
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+CHANNELS = ["chat", "phone", "email", "video", "callback", "store"]
+SERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+SUPPORT = {
+    "journey_phase": "support",
+    "attributes": ["support_channel", "packaging"],
+    "mode": "auto",
+    "rules": [
+        {"top_percent": 5, "priority": 1, "routing": "senior", "recognition": True},
+        {"top_percent": 20, "priority": 2, "routing": "standard"},
+    ],
+}
+QUEUE = {"journey_phase": "support", "rules": SUPPORT["rules"]}
+CONTENT_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What the load generator measured for one endpoint."""
+
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def send(connection: http.client.HTTPConnection, method: str, path: str, key: str, body: Any = None) -> Any:
+    """One JSON call on a kept-alive connection; raises on a non-2xx answer."""
+    payload = None if body is None else orjson.dumps(body)
+    connection.request(
+        method,
+        path,
+        body=payload,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    response = connection.getresponse()
+    data = response.read()
+    if response.status >= 300:
+        raise RuntimeError(f"{method} {path} answered {response.status}: {data[:300]!r}")
+    return orjson.loads(data) if data else None
+
+
+def shop_events(customers: int, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Channel and packaging choices, purchases of varied amounts, and self-service signals."""
+    events: list[dict[str, Any]] = []
+
+    def add(customer: int, when: datetime, **fields: Any) -> None:
+        events.append(
+            {
+                "event_id": f"e{len(events)}",
+                "customer_id": f"c-{customer}",
+                "occurred_at": when.isoformat(),
+                **fields,
+            }
+        )
+
+    for c in range(customers):
+        for k in range(4):
+            when = START + timedelta(days=7 * k, minutes=c)
+            channel = CHANNELS[c % 6] if rng.random() < 0.85 else CHANNELS[int(rng.integers(6))]
+            add(c, when, type="choice", attribute="support_channel", value=channel)
+            add(c, when, type="choice", attribute="packaging", value="box" if rng.random() < 0.8 else "bag")
+        for k in range(int(rng.integers(1, 6))):
+            add(
+                c,
+                START + timedelta(days=int(rng.integers(90))),
+                type="purchase",
+                item_id=f"sku-{k}",
+                weight=round(float(rng.lognormal(3, 1)), 2),
+            )
+        if c % 10 == 0:
+            for kind in ("self_service_abandoned", "called_support"):
+                add(c, START + timedelta(days=60), type=kind, attribute="journey_phase", value="support")
+    return events
+
+
+def load_shop(port: int, keys: dict[str, str], customers: int) -> None:
+    """Attributes, customers, events and stated engagement, all through the API; then a scoring run."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=900)
+    for name in ("support_channel", "packaging"):
+        send(connection, "PUT", f"/v1/attributes/{name}", keys["marketer"], {"kind": "categorical"})
+    rows = [{"external_id": f"c-{c}", "traits": {}} for c in range(customers)]
+    post_json(connection, "/v1/sync/customers", rows, keys["crm"])
+    events = shop_events(customers, np.random.default_rng(7))
+    for start in range(0, len(events), 10_000):
+        post_json(connection, "/v1/events", {"events": events[start : start + 10_000]}, keys["crm"])
+    full = {"preferences": [{"journey_phase": "support", "mode": "full-service"}]}
+    for c in range(0, customers, 20):
+        send(connection, "PUT", f"/v1/customers/c-{c}/engagement", keys["crm"], full)
+    started = time.perf_counter()
+    run = send(connection, "POST", "/v1/tailoring/runs", keys["marketer"], {})
+    while run["status"] in ("queued", "running"):
+        time.sleep(0.2)
+        run = send(connection, "GET", f"/v1/tailoring/runs/{run['id']}", keys["marketer"])
+    if run["status"] != "succeeded":
+        raise RuntimeError(f"scoring failed: {run['error']}")
+    elapsed = time.perf_counter() - started
+    print(f"{len(events):,} events of {customers:,} customers loaded; scored in {elapsed:.1f} s")
+    for decision in send(connection, "GET", "/v1/tailoring/attributes", keys["marketer"]):
+        print(f"  {decision['attribute']}: {decision['decision']} ({decision['level']})")
+    send(connection, "PUT", "/v1/touchpoints/support", keys["marketer"], SUPPORT)
+    send(connection, "PUT", "/v1/touchpoints/queue", keys["marketer"], QUEUE)
+
+
+async def _connection(port: int, key: str, paths: list[str], latencies: list[float]) -> int:
+    """GET each path in turn on one kept-alive connection; the number of non-200 answers."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    errors = 0
+    for path in paths:
+        started = time.perf_counter()
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = CONTENT_LENGTH.search(head)
+        await reader.readexactly(int(length.group(1)) if length else 0)
+        latencies.append(time.perf_counter() - started)
+        errors += head[9:12] != b"200"
+    writer.close()
+    await writer.wait_closed()
+    return errors
+
+
+async def _drive(port: int, key: str, paths: list[str], requests: int, connections: int) -> Load:
+    """Spread a bounded number of requests over concurrent connections and time them."""
+    per_connection = max(requests // connections, 1)
+    latencies: list[float] = []
+    shares = [
+        [paths[(n * per_connection + i) % len(paths)] for i in range(per_connection)]
+        for n in range(connections)
+    ]
+    started = time.perf_counter()
+    errors = await asyncio.gather(*(_connection(port, key, share, latencies) for share in shares))
+    elapsed = time.perf_counter() - started
+    p50, p99 = np.percentile(np.asarray(latencies) * 1000, [50, 99])
+    return Load(len(latencies), len(latencies) / elapsed, float(p50), float(p99), sum(errors))
+
+
+def drive(port: int, key: str, paths: list[str], requests: int, connections: int) -> Load:
+    """Measure one endpoint (or a list of paths of it)."""
+    return asyncio.run(_drive(port, key, paths, requests, connections))
+
+
+def bare_endpoint(port: int, keys: dict[str, str]) -> tuple[str, str]:
+    """`GET /v1/ping` with the storefront key when the server has it, else the treatment settings."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/v1/ping", headers={"Authorization": f"Bearer {keys['storefront']}"})
+    response = connection.getresponse()
+    response.read()
+    if response.status == 200:
+        return "/v1/ping", keys["storefront"]
+    return "/v1/treatment/settings", keys["marketer"]
+
+
+def main() -> None:
+    """Load the shop, measure both endpoints and print the table and the RESULT line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=20_000, help="Requests per endpoint.")
+    parser.add_argument("--connections", type=int, default=32)
+    options = parser.parse_args()
+    rng = np.random.default_rng(11)
+    with fresh_postgres() as url, running_server(url, workers=2, **SERVER_ENV) as port:
+        keys = {role: create_tenant_key(url, "shop", role) for role in ("crm", "marketer", "storefront")}
+        load_shop(port, keys, options.customers)
+        bare_path, bare_key = bare_endpoint(port, keys)
+        customers = rng.integers(options.customers, size=4_000)
+        endpoints = {
+            f"bare GET {bare_path}": (bare_key, [bare_path]),
+            "treatment at support (2 attributes)": (
+                keys["storefront"],
+                [f"/v1/customers/c-{c}/treatment?touchpoint=support" for c in customers],
+            ),
+            "treatment at queue (no attributes)": (
+                keys["storefront"],
+                [f"/v1/customers/c-{c}/treatment?touchpoint=queue" for c in customers],
+            ),
+        }
+        for key, paths in endpoints.values():
+            drive(port, key, paths, 2_000, options.connections)  # warm up both workers
+        results = {
+            label: drive(port, key, paths, options.requests, options.connections)
+            for label, (key, paths) in endpoints.items()
+        }
+    print(f"\n{options.connections} connections, {options.requests:,} requests each, 2 workers, 127.0.0.1")
+    print(f"{'endpoint':40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for label, load in results.items():
+        print(f"{label:40}{load.rps:9.0f}{load.p50_ms:9.2f}{load.p99_ms:9.2f}{load.errors:8d}")
+    bare, treatment = results[f"bare GET {bare_path}"], results["treatment at support (2 attributes)"]
+    print(
+        f"RESULT treatment_rps={treatment.rps:.0f} bare_rps={bare.rps:.0f} "
+        f"ratio={treatment.rps / bare.rps:.2f} p99_ms={treatment.p99_ms:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
