@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from service.engagement import repository as engagement
 from service.treatment import repository
@@ -12,17 +12,22 @@ from service.treatment import repository
 INTERNAL = {"customer_id", "tenant_id"}
 
 
+def plain(row: SQLModel) -> dict[str, Any]:
+    """A row as JSON in column order, without internal ids."""
+    values = row.model_dump(mode="json")
+    columns = row.__table__.columns  # type: ignore[attr-defined]
+    return {c.name: values[c.name] for c in columns if c.name not in INTERNAL}
+
+
 def personal_data(session: Session, tenant_id: int, customer_id: int) -> dict[str, Any]:
     """The customer's value row and engagement rows as plain JSON."""
     value = repository.value_of(session, tenant_id, customer_id)
     return {
-        "customer_value": None if value is None else value.model_dump(mode="json", exclude=INTERNAL),
+        "customer_value": None if value is None else plain(value),
         "engagement_preferences": [
-            p.model_dump(mode="json", exclude=INTERNAL)
-            for p in engagement.preferences_of(session, tenant_id, customer_id)
+            plain(p) for p in engagement.preferences_of(session, tenant_id, customer_id)
         ],
         "engagement_observations": [
-            o.model_dump(mode="json", exclude=INTERNAL)
-            for o in engagement.observations_of(session, tenant_id, customer_id)
+            plain(o) for o in engagement.observations_of(session, tenant_id, customer_id)
         ],
     }

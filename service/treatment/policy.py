@@ -25,6 +25,11 @@ def _standard(reason: str) -> Priority:
     return Priority(None, STANDARD, False, reason)
 
 
+def _standing(top_percent: float) -> str:
+    """Where the customer stands by value."""
+    return f"Value percentile {100 - top_percent:.2f}, in the top {top_percent:.2f}%"
+
+
 def _why_rules_apply(mode: TreatmentMode, pays: bool | None) -> str:
     """Why the rules are applied at all."""
     if mode is TreatmentMode.always:
@@ -63,9 +68,9 @@ def priority_for(
                 rule.priority,
                 rule.routing,
                 rule.recognition,
-                f"In the top {top_percent:.2f}% by value; the rule for the top {rule.top_percent:g}% gives "
+                f"{_standing(top_percent)}; the rule for the top {rule.top_percent:g}% gives "
                 f"priority {rule.priority}, routing {rule.routing}{recognised} "
                 f"({_why_rules_apply(mode, pays)}).",
             )
     widest = f"the widest rule covers the top {rules[-1].top_percent:g}%" if rules else "there are no rules"
-    return _standard(f"In the top {top_percent:.2f}% by value; {widest}: standard treatment.")
+    return _standard(f"{_standing(top_percent)}; {widest}: standard treatment.")

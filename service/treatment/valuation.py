@@ -1,4 +1,10 @@
-"""Customer values for a scoring run: a CRM trait when the tenant provides one, else RFM of purchases."""
+"""Customer values for a scoring run: a CRM trait when the tenant provides one, else RFM of purchases.
+
+The tenant provides the trait (the setting `value_trait`, `lifetime_value` by default) when at least one
+profiled customer holds a finite number there (a numeric string counts); then every customer is ranked
+by it, and one without it ranks last with source `none`. Otherwise every customer is ranked by the RFM
+value of their purchase events (see rfm.py). Customers without profiling consent get no value at all.
+"""
 
 from __future__ import annotations
 
