@@ -9,7 +9,6 @@ from types import TracebackType
 
 import orjson
 import sqlalchemy as sa
-from psycopg.copy import QueuedLibpqWriter
 from sqlmodel import Session
 
 from service.db import utcnow
@@ -23,6 +22,7 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _SPECIAL = re.compile(r"[\\\t\n\r]")
 
 STAGE = (
+    "SET LOCAL jit = off",  # compiling the merge's plans costs more than running them
     "DROP TABLE IF EXISTS pg_temp.sync_customer_rows, pg_temp.sync_customer_applied",
     """CREATE TEMPORARY TABLE sync_customer_rows (
         line integer NOT NULL, external_id text NOT NULL, traits jsonb NOT NULL,
@@ -34,20 +34,28 @@ APPLIED_TABLE = sa.text("""CREATE TEMPORARY TABLE sync_customer_applied (
     id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
 ) ON COMMIT DROP""")
 COPY = "COPY sync_customer_rows FROM STDIN"
-DROP_LOSERS = sa.text("DELETE FROM sync_customer_rows WHERE line = ANY(:lines)")
+DROP_LOSERS = sa.text(
+    "DELETE FROM sync_customer_rows s USING unnest(CAST(:lines AS integer[])) AS l(line)"
+    " WHERE s.line = l.line"
+)
 # The change feed for the customers a statement changed (the CTE `changed`): a customer's existing
 # row moves to the head (a new id, this transaction's id), a customer without one gets a new row.
-# Existing rows are found through the (tenant_id, external_id) index whatever the feed's size.
+# Existing rows are looked up one by one in the (tenant_id, external_id) index (LIMIT keeps the
+# lateral lookup from being turned into a scan of the whole feed), whatever the feed's size.
 RECORD_CHANGES = """
 moved AS (
     UPDATE customer_changes f SET
         id = DEFAULT, txid = (SELECT pg_current_xact_id()::text::bigint), deleted = false, changed_at = :now
-    WHERE f.tenant_id = :tenant_id AND f.external_id = ANY(ARRAY(SELECT external_id FROM changed))
+    FROM changed c CROSS JOIN LATERAL (
+        SELECT e.id FROM customer_changes e
+        WHERE e.tenant_id = :tenant_id AND e.external_id = c.external_id LIMIT 1
+    ) hit
+    WHERE f.id = hit.id
     RETURNING f.external_id
 ), added AS (
     INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)
     SELECT :tenant_id, external_id, (SELECT pg_current_xact_id()::text::bigint), false, :now FROM changed
-    WHERE external_id NOT IN (SELECT external_id FROM moved)
+    WHERE NOT EXISTS (SELECT FROM moved m WHERE m.external_id = changed.external_id)
 )"""
 UPSERT = f"""
 WITH changed AS (
@@ -148,8 +156,7 @@ class CustomerCopy:
         cursor = self._stack.enter_context(connection.cursor())
         for statement in STAGE:
             cursor.execute(statement)
-        writer = QueuedLibpqWriter(cursor)
-        self._copy = self._stack.enter_context(cursor.copy(COPY, writer=writer))
+        self._copy = self._stack.enter_context(cursor.copy(COPY))
         return self
 
     def __exit__(
