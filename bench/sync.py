@@ -2,9 +2,10 @@
 
 Run: .venv/bin/python bench/sync.py [--customers 100000] [--batch 10000]
 
-Creates a throwaway database (dropped at the end), serves the app with uvicorn on a free loopback
-port, posts the customers in NDJSON batches to POST /v1/sync/customers, then truncates the tables and
-loads the same rows with psycopg COPY into a temporary table and one INSERT ... ON CONFLICT per batch.
+Creates a throwaway database (dropped at the end) and serves the app with uvicorn on a free loopback
+port. Batch by batch, it posts the customers as NDJSON to POST /v1/sync/customers for one tenant,
+then loads the same rows for a second tenant of the same table with psycopg COPY into a temporary
+table and one INSERT ... ON CONFLICT; interleaving keeps both paths under the same machine load.
 """
 
 from __future__ import annotations
@@ -71,46 +72,47 @@ def ndjson_batches(rows: list[dict[str, Any]], batch: int) -> list[bytes]:
     ]
 
 
-def through_api(port: int, key: str, bodies: list[bytes], expected: int) -> float:
-    """Seconds to post every body on one kept-alive connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    created = 0
+def post_batch(connection: http.client.HTTPConnection, key: str, body: bytes) -> tuple[float, int]:
+    """Seconds to post one NDJSON body, and the customers it created."""
     started = time.perf_counter()
-    for body in bodies:
-        created += post_json(connection, "/v1/sync/customers", body, key, "application/x-ndjson")["created"]
-    elapsed = time.perf_counter() - started
-    assert created == expected, (created, expected)
-    return elapsed
+    result = post_json(connection, "/v1/sync/customers", body, key, "application/x-ndjson")
+    return time.perf_counter() - started, int(result["created"])
 
 
-def raw_copy(url: str, tenant: str, rows: list[dict[str, Any]], batch: int) -> float:
-    """Seconds to COPY the same rows into a temporary table and upsert them, one transaction a batch."""
-    dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn) as connection:
-        found = connection.execute("SELECT id FROM tenants WHERE name = %s", (tenant,)).fetchone()
-        assert found is not None
-        connection.commit()
-        started = time.perf_counter()
-        for start in range(0, len(rows), batch):
-            with connection.transaction(), connection.cursor() as cursor:
-                cursor.execute(RAW_STAGE)
-                with cursor.copy("COPY raw_rows FROM STDIN") as copy:
-                    for r in rows[start : start + batch]:
-                        consent = r["consent"]
-                        copy.write_row(
-                            (
-                                r["external_id"],
-                                orjson.dumps(r["traits"]).decode(),
-                                consent["personalization"],
-                                consent["profiling"],
-                                r["source_updated_at"],
-                            )
-                        )
-                cursor.execute(RAW_UPSERT, (found[0],))
-        elapsed = time.perf_counter() - started
-        written = connection.execute("SELECT count(*) FROM customers WHERE tenant_id = %s", found).fetchone()
-        assert written is not None and written[0] == len(rows), written
-    return elapsed
+def copy_batch(connection: psycopg.Connection[Any], tenant_id: int, rows: list[dict[str, Any]]) -> float:
+    """Seconds to COPY rows into a temporary table and upsert them in one transaction."""
+    started = time.perf_counter()
+    with connection.transaction(), connection.cursor() as cursor:
+        cursor.execute(RAW_STAGE)
+        with cursor.copy("COPY raw_rows FROM STDIN") as copy:
+            for r in rows:
+                consent = r["consent"]
+                copy.write_row(
+                    (
+                        r["external_id"],
+                        orjson.dumps(r["traits"]).decode(),
+                        consent["personalization"],
+                        consent["profiling"],
+                        r["source_updated_at"],
+                    )
+                )
+        cursor.execute(RAW_UPSERT, (tenant_id,))
+    return time.perf_counter() - started
+
+
+def tenant_id(connection: psycopg.Connection[Any], name: str) -> int:
+    """The id of a tenant."""
+    found = connection.execute("SELECT id FROM tenants WHERE name = %s", (name,)).fetchone()
+    assert found is not None
+    connection.commit()
+    return int(found[0])
+
+
+def count_customers(connection: psycopg.Connection[Any], tenant: int) -> int:
+    """How many customers a tenant has."""
+    found = connection.execute("SELECT count(*) FROM customers WHERE tenant_id = %s", (tenant,)).fetchone()
+    connection.commit()
+    return int(found[0]) if found else 0
 
 
 def main() -> None:
@@ -123,18 +125,24 @@ def main() -> None:
     bodies = ndjson_batches(rows, args.batch)
     size = sum(len(orjson.dumps(r["traits"])) for r in rows) / len(rows)
     print(f"{args.customers} customers, {size:.0f} bytes of traits each, batches of {args.batch}")
+    api = raw = 0.0
     with fresh_postgres() as url:
-        key = create_tenant_key(url, "bench", "crm")
+        key = create_tenant_key(url, "api", "crm")
         warm = create_tenant_key(url, "warm-up", "crm")
-        with running_server(url) as port:
-            through_api(port, warm, ndjson_batches(make_rows(1_000), 1_000), 1_000)
-            api = through_api(port, key, bodies, args.customers)
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        with engine.begin() as connection:
-            connection.execute(sa.text("TRUNCATE customers, customer_changes, preferences CASCADE"))
-        engine.dispose()
         create_tenant_key(url, "raw", "crm")
-        raw = raw_copy(url, "raw", rows, args.batch)
+        dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with running_server(url) as port, psycopg.connect(dsn) as database:
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+            post_batch(client, warm, ndjson_batches(make_rows(1_000), 1_000)[0])
+            raw_tenant = tenant_id(database, "raw")
+            created = 0
+            for number, body in enumerate(bodies):
+                seconds, made = post_batch(client, key, body)
+                api += seconds
+                created += made
+                raw += copy_batch(database, raw_tenant, rows[number * args.batch : (number + 1) * args.batch])
+            assert created == args.customers, created
+            assert count_customers(database, raw_tenant) == args.customers
     api_rate, raw_rate = args.customers / api, args.customers / raw
     print(f"API  POST /v1/sync/customers  {api:6.2f} s  {api_rate:9.0f} rows/s")
     print(f"raw  COPY + ON CONFLICT       {raw:6.2f} s  {raw_rate:9.0f} rows/s")
