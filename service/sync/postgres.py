@@ -29,35 +29,16 @@ STAGE = (
         consent_personalization boolean NOT NULL, consent_profiling boolean NOT NULL,
         preferences jsonb, source_updated_at timestamptz NOT NULL
     ) ON COMMIT DROP""",
+    """CREATE TEMPORARY TABLE sync_customer_applied (
+        id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
+    ) ON COMMIT DROP""",
 )
-APPLIED_TABLE = sa.text("""CREATE TEMPORARY TABLE sync_customer_applied (
-    id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
-) ON COMMIT DROP""")
 COPY = "COPY sync_customer_rows FROM STDIN"
 DROP_LOSERS = sa.text(
     "DELETE FROM sync_customer_rows s USING unnest(CAST(:lines AS integer[])) AS l(line)"
     " WHERE s.line = l.line"
 )
-# The change feed for the customers a statement changed (the CTE `changed`): a customer's existing
-# row moves to the head (a new id, this transaction's id), a customer without one gets a new row.
-# Existing rows are looked up one by one in the (tenant_id, external_id) index (LIMIT keeps the
-# lateral lookup from being turned into a scan of the whole feed), whatever the feed's size.
-RECORD_CHANGES = """
-moved AS (
-    UPDATE customer_changes f SET
-        id = DEFAULT, txid = (SELECT pg_current_xact_id()::text::bigint), deleted = false, changed_at = :now
-    FROM changed c CROSS JOIN LATERAL (
-        SELECT e.id FROM customer_changes e
-        WHERE e.tenant_id = :tenant_id AND e.external_id = c.external_id LIMIT 1
-    ) hit
-    WHERE f.id = hit.id
-    RETURNING f.external_id
-), added AS (
-    INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)
-    SELECT :tenant_id, external_id, (SELECT pg_current_xact_id()::text::bigint), false, :now FROM changed
-    WHERE NOT EXISTS (SELECT FROM moved m WHERE m.external_id = changed.external_id)
-)"""
-UPSERT = f"""
+UPSERT = sa.text("""
 WITH changed AS (
     INSERT INTO customers AS c (tenant_id, external_id, traits, consent_personalization,
         consent_profiling, source_updated_at, created_at, updated_at)
@@ -75,11 +56,12 @@ WITH changed AS (
             AND (c.traits, c.consent_personalization, c.consent_profiling) IS DISTINCT FROM
                 (excluded.traits, excluded.consent_personalization, excluded.consent_profiling))
     RETURNING c.id, c.external_id, c.xmax = 0 AS created
-), {RECORD_CHANGES}{{applied}}
+), applied AS (
+    INSERT INTO sync_customer_applied SELECT * FROM changed
+)
 SELECT count(*) FILTER (WHERE created), count(*) FROM changed
-"""
-APPLIED = ", applied AS (INSERT INTO sync_customer_applied SELECT * FROM changed)"
-PREFERENCES_CHANGED = sa.text(f"""
+""")
+PREFERENCES_CHANGED = sa.text("""
 WITH changed AS (
     UPDATE customers u SET updated_at = :now
     WHERE u.id IN (
@@ -94,8 +76,10 @@ WITH changed AS (
                     ORDER BY p.attribute COLLATE "C", p.value COLLATE "C")
                 FROM preferences p WHERE p.tenant_id = :tenant_id AND p.customer_id = c.id), '[]'::jsonb)
     )
-    RETURNING u.id, u.external_id, false AS created
-), {RECORD_CHANGES}{APPLIED}
+    RETURNING u.id, u.external_id, false
+), applied AS (
+    INSERT INTO sync_customer_applied SELECT * FROM changed
+)
 SELECT count(*) FROM changed
 """)
 SAME_VERSION = sa.text("""
@@ -118,6 +102,27 @@ REPLACE_PREFERENCES = (
         AS e(attribute text, value text, weight double precision, source text)
     """),
 )
+# The change feed for the customers written: an existing row moves to the head (a new id, this
+# transaction's id), a customer without one gets a new row. It runs as a statement of its own, after
+# the upsert, so that it sees the feed rows of transactions it waited for on the customers' rows.
+# Existing rows are looked up one by one in the (tenant_id, external_id) index (LIMIT keeps the
+# lateral lookup from becoming a scan of the feed), whatever the feed's size.
+RECORD_CHANGES = sa.text("""
+WITH moved AS (
+    UPDATE customer_changes f SET
+        id = DEFAULT, txid = (SELECT pg_current_xact_id()::text::bigint), deleted = false, changed_at = :now
+    FROM sync_customer_applied a CROSS JOIN LATERAL (
+        SELECT e.id FROM customer_changes e
+        WHERE e.tenant_id = :tenant_id AND e.external_id = a.external_id LIMIT 1
+    ) hit
+    WHERE f.id = hit.id
+    RETURNING f.external_id
+)
+INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)
+SELECT :tenant_id, a.external_id, (SELECT pg_current_xact_id()::text::bigint), false, :now
+FROM sync_customer_applied a
+WHERE NOT EXISTS (SELECT FROM moved m WHERE m.external_id = a.external_id)
+""")
 
 
 def copy_text(text: str) -> str:
@@ -180,17 +185,14 @@ class CustomerCopy:
             self._buffer.clear()
 
     def merge(self, losers: Sequence[int]) -> MergeCounts:
-        """Upsert the winners by last writer wins, record the changes, replace their preferences."""
+        """Upsert the winners by last writer wins, replace their preferences, record the changes."""
         self._flush()
         self._stack.close()
         params = {"tenant_id": self.tenant_id, "now": utcnow()}
         execute = self.session.execute
         if losers:
             execute(DROP_LOSERS, {"lines": list(losers)})
-        if self.with_preferences:
-            execute(APPLIED_TABLE)
-        upsert = UPSERT.format(applied=APPLIED if self.with_preferences else "")
-        created, written = execute(sa.text(upsert), params).one()
+        created, written = execute(UPSERT, params).one()
         winners = self.staged - len(losers)
         same = written
         if written < winners:
@@ -200,6 +202,8 @@ class CustomerCopy:
         if self.with_preferences:
             for statement in REPLACE_PREFERENCES:
                 execute(statement, params)
+        if written:
+            execute(RECORD_CHANGES, params)
         unchanged = same - written
         return MergeCounts(
             created=created,

@@ -181,3 +181,40 @@ def test_follower_misses_nothing_with_two_concurrent_writers(client: TestClient,
     seen += [c["external_id"] for c in rest]
     assert len(seen) == len(set(seen)), "a change was delivered twice"
     assert set(seen) == expected
+
+
+def test_concurrent_batches_for_the_same_customers_both_land(client: TestClient, make_key, db) -> None:
+    crm = make_key("crm")
+    tid = tenant_id(db)
+    names = ["p", "q", "r"]
+    write(db, tid, ["q"])
+    written, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        with session_scope(db.engine) as session:
+            rows = [row(n, "2026-02-01T00:00:00Z") for n in names]
+            service.sync_customers(session, tid, list(enumerate(rows, 1)), 10)
+            written.set()
+            release.wait(timeout=30)
+
+    def second() -> None:
+        try:
+            with session_scope(db.engine) as session:
+                rows = [{**row(n, "2026-03-01T00:00:00Z"), "traits": {"v": 2}} for n in names]
+                service.sync_customers(session, tid, list(enumerate(rows, 1)), 10)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert written.wait(timeout=30)
+    threads[1].start()
+    time.sleep(0.5)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    seen, _ = follow(client, crm, None, expect=3)
+    assert sorted(c["external_id"] for c in seen) == names
+    assert all(c["profile"]["traits"] == {"v": 2} for c in seen)
