@@ -5,12 +5,13 @@ Run from the project root: `.venv/bin/python -m bench.treatment` (options: --cus
 (2 workers, as the recommendations benchmark does) on 127.0.0.1, loads a shop through the API
 (attributes, customers, choice, purchase and self-service events, some stated engagement
 preferences), runs a scoring run (attribute decisions, customer values, observed engagement),
-defines a support touchpoint, then sends a bounded number of GET requests over kept-alive
-connections from an asyncio load generator: first to the bare endpoint, then to the treatment of
-random known customers. The bare endpoint is `GET /v1/ping` when the server has it; otherwise the
-cheapest authenticated endpoint of treatment, `GET /v1/treatment/settings` (auth plus one primary-key
-read), stands in, and the output says which. The last line is
-`RESULT treatment_rps=... bare_rps=... ratio=... p99_ms=...` (p99 of the treatment endpoint).
+defines two touchpoints (support with two attributes, queue with none), then sends a bounded number
+of GET requests over kept-alive connections from an asyncio load generator: to the bare endpoint,
+then to the treatment of random known customers at each touchpoint, and once more over a single
+connection for the unloaded latency. The bare endpoint is `GET /v1/ping` when the server has it;
+otherwise the cheapest authenticated endpoint of treatment, `GET /v1/treatment/settings` (auth plus
+one primary-key read), stands in, and the output says which. The last line is
+`RESULT treatment_rps=... bare_rps=... ratio=... p99_ms=...` (the support touchpoint, loaded).
 """
 
 from __future__ import annotations
@@ -214,6 +215,8 @@ def main() -> None:
             label: drive(port, key, paths, options.requests, options.connections)
             for label, (key, paths) in endpoints.items()
         }
+        support_key, support_paths = endpoints["treatment at support (2 attributes)"]
+        results["  the same, one connection"] = drive(port, support_key, support_paths, 1_000, 1)
     print(f"\n{options.connections} connections, {options.requests:,} requests each, 2 workers, 127.0.0.1")
     print(f"{'endpoint':40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for label, load in results.items():
