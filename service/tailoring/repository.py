@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service.catalog.models import Attribute
 from service.tailoring.models import AttributeResult, TailoringSettings
 
 # Each customer's choices of one attribute's values: through the items they chose, and directly.
@@ -132,20 +134,35 @@ def add_results(session: Session, results: Sequence[AttributeResult]) -> None:
     session.flush()
 
 
-def latest_results(
+def result_heads(
     session: Session, tenant_id: int, attribute: str | None = None
-) -> Sequence[AttributeResult]:
-    """The newest result of each attribute (results exist only for succeeded runs)."""
-    newest = select(sa.func.max(AttributeResult.id)).where(AttributeResult.tenant_id == tenant_id)
-    if attribute is not None:
-        newest = newest.where(AttributeResult.attribute == attribute)
-    newest = newest.group_by(col(AttributeResult.attribute))
-    query = (
-        select(AttributeResult)
-        .where(col(AttributeResult.id).in_(newest))
-        .order_by(col(AttributeResult.attribute))
+) -> list[tuple[Attribute, int, datetime]]:
+    """Each defined, scored attribute with the id and time of its newest result (no result blobs)."""
+    newest = (
+        sa.select(sa.func.max(AttributeResult.id))
+        .where(
+            col(AttributeResult.tenant_id) == col(Attribute.tenant_id),
+            col(AttributeResult.attribute) == col(Attribute.name),
+        )
+        .correlate(Attribute)
+        .scalar_subquery()
     )
-    return session.exec(query).all()
+    query = (
+        select(Attribute, AttributeResult.id, AttributeResult.computed_at)
+        .join(AttributeResult, col(AttributeResult.id) == newest)
+        .where(Attribute.tenant_id == tenant_id)
+        .order_by(col(Attribute.name))
+    )
+    if attribute is not None:
+        query = query.where(Attribute.name == attribute)
+    return [(row, result_id or 0, computed_at) for row, result_id, computed_at in session.exec(query).all()]
+
+
+def results_by_id(session: Session, ids: Sequence[int]) -> Sequence[AttributeResult]:
+    """Stored results by id."""
+    if not ids:
+        return []
+    return session.exec(select(AttributeResult).where(col(AttributeResult.id).in_(ids))).all()
 
 
 def results_of_run(session: Session, tenant_id: int, run_id: int) -> Sequence[AttributeResult]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass
-from threading import Lock
 from typing import Any
 
 from sqlmodel import Session
 
-from recommender.value import AttributeScore, Decision, Thresholds, decide, personal_distribution
+from recommender.value import Decision, personal_distribution
 from service.audit import service as audit
 from service.auth import Caller
 from service.catalog import repository as catalog
@@ -19,60 +16,18 @@ from service.jobs import repository as runs
 from service.jobs.models import Run
 from service.profiles.service import require_customer
 from service.tailoring import repository
-from service.tailoring.models import AttributeResult, TailoringSettings
+from service.tailoring.decisions import ParsedResult, current_decisions
+from service.tailoring.models import TailoringSettings
 from service.tailoring.schemas import (
     AttributeTailoringPut,
-    Bounds,
     DecisionPublic,
     PlanEntry,
-    SegmentPublic,
     SettingsPublic,
     SettingsPut,
     TailoringPlan,
-    ThresholdsPublic,
 )
-from service.tailoring.settings import effective_settings, thresholds_for
 
 SCORING = "scoring"
-
-
-@dataclass(frozen=True)
-class ParsedResult:
-    """A stored result turned back into the scorer's types, with its value labels indexed."""
-
-    score: AttributeScore
-    labels: list[str]
-    index: dict[str, int]
-
-
-class _ResultCache:
-    """Parsed results: a stored result never changes, so each is parsed once per process."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._items: OrderedDict[tuple[int, str, str], ParsedResult] = OrderedDict()
-        self._size = size
-        self._lock = Lock()
-
-    def get(self, row: AttributeResult) -> ParsedResult:
-        """The parsed form of a result row (keyed by id and timestamp, so a reset database never aliases)."""
-        key = (row.id or 0, row.attribute, row.computed_at.isoformat())
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        parsed = ParsedResult(
-            AttributeScore.from_dict(row.score),
-            row.value_labels,
-            {label: i for i, label in enumerate(row.value_labels)},
-        )
-        with self._lock:
-            self._items[key] = parsed
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return parsed
-
-
-_parsed = _ResultCache()
 
 
 def queue_run(session: Session, tenant_id: int, caller: Caller | None, attribute: str | None) -> Run:
@@ -94,73 +49,6 @@ def get_run(session: Session, tenant_id: int, run_id: int, kind: str = SCORING) 
     if run is None:
         raise NotFound(f"No {kind} run {run_id}.")
     return run
-
-
-def _bounds(interval: Any) -> Bounds | None:
-    """An Interval as a response model."""
-    return (
-        None if interval is None else Bounds(estimate=interval.estimate, low=interval.low, high=interval.high)
-    )
-
-
-def _labelled(shares: dict[int, float], labels: list[str], top: int = 10) -> dict[str, float]:
-    """The largest shares keyed by value label."""
-    best = sorted(shares.items(), key=lambda item: -item[1])[:top]
-    return {labels[i]: round(share, 6) for i, share in best}
-
-
-def to_decision(
-    row: AttributeResult, thresholds: Thresholds
-) -> tuple[DecisionPublic, Decision, ParsedResult]:
-    """A stored result judged against the thresholds in force now."""
-    parsed = _parsed.get(row)
-    score = parsed.score
-    decision = decide(score, thresholds, attribute=row.attribute)
-    public = DecisionPublic(
-        attribute=row.attribute,
-        decision=decision.decision,
-        level=decision.level,
-        explanation=decision.explanation,
-        override=decision.override,
-        phi=_bounds(score.phi),
-        lift=_bounds(score.lift),
-        delta_hit=_bounds(score.delta_hit),
-        value=_bounds(decision.value),
-        segment_lift=_bounds(score.segment_lift),
-        segment_delta_hit=_bounds(score.segment_delta_hit),
-        individual_over_segment_lift=_bounds(score.individual_over_segment_lift),
-        n_segments=score.n_segments,
-        segments=[
-            SegmentPublic(
-                share=s.share,
-                top_value=parsed.labels[s.top_value],
-                top_values=_labelled(s.top_shares, parsed.labels, 5),
-            )
-            for s in score.segments
-        ],
-        k=score.k,
-        customers=score.customers,
-        events=score.events,
-        evaluated_customers=score.evaluated_customers,
-        thresholds=ThresholdsPublic(**thresholds.__dict__),
-        population_top=_labelled(score.population_shares, parsed.labels),
-        computed_at=row.computed_at,
-        run_id=row.run_id,
-    )
-    return public, decision, parsed
-
-
-def current_decisions(
-    session: Session, tenant_id: int, attribute: str | None = None
-) -> list[tuple[DecisionPublic, Decision, ParsedResult]]:
-    """The latest result of every defined attribute, judged with today's thresholds."""
-    settings = effective_settings(session, tenant_id)
-    attributes = {a.name: a for a in catalog.list_attributes(session, tenant_id)}
-    return [
-        to_decision(row, thresholds_for(settings, attributes[row.attribute]))
-        for row in repository.latest_results(session, tenant_id, attribute)
-        if row.attribute in attributes
-    ]
 
 
 def list_decisions(session: Session, tenant_id: int) -> list[DecisionPublic]:
