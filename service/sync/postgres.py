@@ -140,7 +140,7 @@ def copy_line(line: int, row: CustomerRow) -> str:
     return (
         f"{line}\t{copy_text(row.external_id)}\t{row.traits_json.replace(BACKSLASH, BACKSLASH * 2)}\t"
         f"{'t' if row.consent_personalization else 'f'}\t{'t' if row.consent_profiling else 'f'}\t"
-        f"{preferences}\t{row.source_updated_at.isoformat()}\n"
+        f"{preferences}\t{row.source_updated_at_text}\n"
     )
 
 

@@ -13,6 +13,8 @@ import orjson
 SOURCES = frozenset({"stated", "crm", "inferred"})
 MAX_PREFERENCES = 1_000
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+# Timestamps that PostgreSQL reads exactly as datetime.fromisoformat does, so COPY can take them as sent.
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)", re.ASCII)
 _CUSTOMER_FIELDS = frozenset({"external_id", "traits", "consent", "preferences", "source_updated_at"})
 _CONSENT_FIELDS = frozenset({"personalization", "profiling"})
 _PREFERENCE_FIELDS = frozenset({"attribute", "value", "weight", "source"})
@@ -27,7 +29,7 @@ class RowError(ValueError):
 
 @dataclass(slots=True)
 class CustomerRow:
-    """A checked customer row; traits_json is the canonical JSON of traits."""
+    """A checked customer row; traits_json and source_updated_at_text as PostgreSQL reads them."""
 
     external_id: str
     traits: dict[str, Any]
@@ -36,6 +38,7 @@ class CustomerRow:
     consent_profiling: bool
     preferences: list[Preference] | None
     source_updated_at: datetime
+    source_updated_at_text: str
 
     @property
     def key(self) -> str:
@@ -145,6 +148,8 @@ def customer_row(raw: Any) -> CustomerRow:
     if type(traits) is not dict:
         wrong(traits, "traits", "must be a JSON object")
     consent = fields_of(get("consent", MISSING), _CONSENT_FIELDS, "consent").get
+    at = get("source_updated_at", MISSING)
+    when = timestamp(at, "source_updated_at")
     return CustomerRow(
         external_id=external_id,
         traits=traits,
@@ -152,5 +157,6 @@ def customer_row(raw: Any) -> CustomerRow:
         consent_personalization=boolean(consent("personalization", MISSING), "consent.personalization"),
         consent_profiling=boolean(consent("profiling", MISSING), "consent.profiling"),
         preferences=preferences(get("preferences"), "preferences"),
-        source_updated_at=timestamp(get("source_updated_at", MISSING), "source_updated_at"),
+        source_updated_at=when,
+        source_updated_at_text=at if _RFC3339.fullmatch(at) else when.isoformat(),
     )

@@ -246,3 +246,12 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]
     return []
+
+
+def test_timestamps_in_any_iso_form_mean_the_same_instant(client: TestClient, make_key) -> None:
+    crm = make_key("crm")
+    assert counts(sync(client, crm, [row(1, "2026-01-01 02:00:00.500+02:00")]))[0] == 1
+    assert counts(sync(client, crm, [row(1, "2026-01-01T00:00:00.5Z")])) == (0, 0, 1, 0, 0)
+    assert counts(sync(client, crm, [row(1, "2025-12-31T23:59:59.999999Z")])) == (0, 0, 0, 1, 0)
+    stored = client.get("/v1/customers/c-1", headers=crm).json()["source_updated_at"]
+    assert stored.startswith("2026-01-01T00:00:00.5")
