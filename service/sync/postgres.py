@@ -38,13 +38,13 @@ DROP_LOSERS = sa.text(
     "DELETE FROM sync_customer_rows s USING unnest(CAST(:lines AS integer[])) AS l(line)"
     " WHERE s.line = l.line"
 )
-UPSERT = sa.text("""
+UPSERT = """
 WITH changed AS (
     INSERT INTO customers AS c (tenant_id, external_id, traits, consent_personalization,
         consent_profiling, source_updated_at, created_at, updated_at)
     SELECT :tenant_id, external_id, traits, consent_personalization, consent_profiling,
         source_updated_at, :now, :now
-    FROM sync_customer_rows ORDER BY external_id COLLATE "C"
+    FROM sync_customer_rows {order}
     ON CONFLICT (tenant_id, external_id) DO UPDATE SET
         traits = excluded.traits,
         consent_personalization = excluded.consent_personalization,
@@ -60,7 +60,11 @@ WITH changed AS (
     INSERT INTO sync_customer_applied SELECT * FROM changed
 )
 SELECT count(*) FILTER (WHERE created), count(*) FROM changed
-""")
+"""
+# Rows are upserted in key order, so that concurrent batches lock shared customers in the same order;
+# a batch that arrived sorted needs no sort.
+UPSERT_SORTING = sa.text(UPSERT.format(order='ORDER BY external_id COLLATE "C"'))
+UPSERT_IN_ORDER = sa.text(UPSERT.format(order=""))
 PREFERENCES_CHANGED = sa.text("""
 WITH changed AS (
     UPDATE customers u SET updated_at = :now
@@ -152,6 +156,8 @@ class CustomerCopy:
         self.tenant_id = tenant_id
         self.staged = 0
         self.with_preferences = False
+        self.in_order = True
+        self._last = ""
         self._buffer: list[str] = []
         self._stack = ExitStack()
 
@@ -174,6 +180,8 @@ class CustomerCopy:
         """Stage one row."""
         self._buffer.append(copy_line(line, row))
         self.staged += 1
+        self.in_order = self.in_order and row.external_id >= self._last
+        self._last = row.external_id
         self.with_preferences = self.with_preferences or row.preferences is not None
         if len(self._buffer) >= FLUSH_ROWS:
             self._flush()
@@ -192,7 +200,7 @@ class CustomerCopy:
         execute = self.session.execute
         if losers:
             execute(DROP_LOSERS, {"lines": list(losers)})
-        created, written = execute(UPSERT, params).one()
+        created, written = execute(UPSERT_IN_ORDER if self.in_order else UPSERT_SORTING, params).one()
         winners = self.staged - len(losers)
         same = written
         if written < winners:
