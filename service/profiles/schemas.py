@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from service.schemas import ExternalId, Name, StrictModel
 
@@ -42,16 +41,8 @@ class PreferenceIn(StrictModel):
 
     attribute: Name
     value: ExternalId
-    weight: float = Field(default=1.0, ge=0, le=1_000)
+    weight: float = Field(default=1.0, ge=0, le=1_000, allow_inf_nan=False)
     source: PreferenceSource = PreferenceSource.stated
-
-    @field_validator("weight")
-    @classmethod
-    def _finite(cls, weight: float) -> float:
-        """No NaN or infinity."""
-        if not math.isfinite(weight):
-            raise ValueError("must be a finite number")
-        return weight
 
 
 class PreferencesPut(StrictModel):
@@ -91,16 +82,8 @@ class EventIn(StrictModel):
     item_id: ExternalId | None = None
     attribute: Name | None = None
     value: ExternalId | None = None
-    weight: float = Field(default=1.0, ge=0, le=1_000_000)
+    weight: float = Field(default=1.0, ge=0, le=1_000_000, allow_inf_nan=False)
     occurred_at: AwareDatetime
-
-    @field_validator("weight")
-    @classmethod
-    def _finite(cls, weight: float) -> float:
-        """No NaN or infinity."""
-        if not math.isfinite(weight):
-            raise ValueError("must be a finite number")
-        return weight
 
     @model_validator(mode="after")
     def _names_a_choice(self) -> Self:
