@@ -43,10 +43,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine or create_db_engine(settings)
         app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
         app.state.job_runner = JobRunner(app.state.engine)
-        app.state.model_cache = ModelCache(app.state.engine, settings.model_reload_seconds)
+        app.state.model_cache = ModelCache(
+            app.state.engine, settings.model_reload_seconds, settings.database_pool_size
+        )
         app.state.model_cache.start()
         yield
-        app.state.model_cache.stop()
+        await app.state.model_cache.stop()
         app.state.job_runner.shutdown()
         if own_engine:
             app.state.engine.dispose()

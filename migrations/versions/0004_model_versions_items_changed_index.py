@@ -1,4 +1,4 @@
-"""model versions, items changed index
+"""model versions, items changed and deactivated indexes, events seen-items index
 
 Revision ID: 0004
 Revises: 0003
@@ -65,11 +65,27 @@ def upgrade() -> None:
 
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.create_index("ix_items_tenant_updated_at", ["tenant_id", "updated_at"], unique=False)
+        batch_op.create_index(
+            "ix_items_tenant_deactivated_at",
+            ["tenant_id", "updated_at"],
+            unique=False,
+            postgresql_where=sa.text("NOT active"),
+            sqlite_where=sa.text("NOT active"),
+        )
+
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_events_tenant_customer_item", ["tenant_id", "customer_id", "item_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_tenant_customer_item")
+
     with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_index("ix_items_tenant_deactivated_at")
         batch_op.drop_index("ix_items_tenant_updated_at")
 
     with op.batch_alter_table("model_versions", schema=None) as batch_op:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -78,10 +79,11 @@ def build_snapshot(
 
 
 class ModelCache:
-    """Snapshots by tenant, kept current by a daemon thread; reads never touch the database."""
+    """Snapshots by tenant kept current by a daemon thread, and the connections serving reads use."""
 
-    def __init__(self, engine: Engine, interval_seconds: float) -> None:
+    def __init__(self, engine: Engine, interval_seconds: float, read_connections: int = 10) -> None:
         self._engine = engine
+        self.reads = repository.ServingReads(engine, read_connections)
         self._interval = interval_seconds
         self._snapshots: dict[int, Snapshot] = {}
         self._stop = threading.Event()
@@ -97,11 +99,12 @@ class ModelCache:
         self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop refreshing."""
+    async def stop(self) -> None:
+        """Stop refreshing and close the serving connections."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            await anyio.to_thread.run_sync(self._thread.join, 30)
+        await self.reads.close()
 
     def refresh(self) -> None:
         """Pick up new versions and catalog changes of every tenant; drop tenants without versions."""

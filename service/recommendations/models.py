@@ -10,9 +10,22 @@ from sqlmodel import Field, SQLModel, col
 
 from service.catalog.models import Item
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+from service.profiles.models import Event
 
-# Serving asks "which items changed since the cache last looked" on every request.
+# The cache's refresher asks which items changed since it last looked; every request asks which of
+# them are inactive now, from a partial index of inactive items alone.
 ITEMS_CHANGED_INDEX = sa.Index("ix_items_tenant_updated_at", col(Item.tenant_id), col(Item.updated_at))
+ITEMS_DEACTIVATED_INDEX = sa.Index(
+    "ix_items_tenant_deactivated_at",
+    col(Item.tenant_id),
+    col(Item.updated_at),
+    postgresql_where=sa.text("NOT active"),
+    sqlite_where=sa.text("NOT active"),
+)
+# Each request reads the customer's seen item ids from an index alone (an index-only scan).
+EVENTS_SEEN_INDEX = sa.Index(
+    "ix_events_tenant_customer_item", col(Event.tenant_id), col(Event.customer_id), col(Event.item_id)
+)
 
 
 class ModelVersion(SQLModel, table=True):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import numpy as np
+import orjson
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import defer
@@ -19,7 +23,7 @@ from service.profiles.models import Customer, Event, Preference
 from service.recommendations.models import ModelVersion
 
 SEGMENT_TRAIT = "segment"
-_EPOCH = datetime(1970, 1, 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -186,29 +190,29 @@ class CustomerRead:
     deactivated: frozenset[str]
 
 
-_CUSTOMER = "c.tenant_id = :tenant_id AND c.external_id = :external_id"
-# Columns: kind, consent, key (segment, item id or attribute), value, weight; NULLs typed for PostgreSQL.
-_NO_FLAG, _NO_TEXT, _NO_WEIGHT = "CAST(NULL AS BOOLEAN)", "CAST(NULL AS VARCHAR)", "CAST(NULL AS FLOAT)"
-_DEACTIVATED = f"""
-    SELECT 3, {_NO_FLAG}, i.item_id, {_NO_TEXT}, {_NO_WEIGHT} FROM items i
-    WHERE i.tenant_id = :tenant_id AND i.updated_at > :since AND NOT i.active
+_DEACTIVATED = "FROM items i WHERE i.tenant_id = :tenant_id AND i.updated_at > :since AND NOT i.active"
+_SEEN = """FROM events e
+    WHERE e.customer_id = c.id AND e.tenant_id = :tenant_id AND e.item_id IS NOT NULL"""
+_STATED = "FROM preferences p WHERE p.customer_id = c.id AND p.tenant_id = :tenant_id"
+# One row, found or not: consent, segment, seen item ids, stated preferences, newly inactive items.
+_CUSTOMER_READ = """
+    SELECT c.consent_personalization, {segment}, {seen}, {stated}, {deactivated}
+    FROM (SELECT 1 AS one) AS request
+    LEFT JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = :external_id
 """
-_SERVING_READ = f"""
-    SELECT 0, c.consent_personalization, {{segment}}, {_NO_TEXT}, {_NO_WEIGHT}
-    FROM customers c WHERE {_CUSTOMER}
-    UNION ALL
-    SELECT DISTINCT 1, {_NO_FLAG}, e.item_id, {_NO_TEXT}, {_NO_WEIGHT}
-    FROM customers c JOIN events e ON e.customer_id = c.id
-    WHERE {_CUSTOMER} AND e.tenant_id = :tenant_id AND e.item_id IS NOT NULL
-    UNION ALL
-    SELECT 2, {_NO_FLAG}, p.attribute, p.value, p.weight
-    FROM customers c JOIN preferences p ON p.customer_id = c.id
-    WHERE {_CUSTOMER} AND p.tenant_id = :tenant_id
-    UNION ALL {_DEACTIVATED}
-"""
-_SEGMENT = {
-    "postgresql": f"c.traits ->> '{SEGMENT_TRAIT}'",
-    "sqlite": f"json_extract(c.traits, '$.{SEGMENT_TRAIT}')",
+_DIALECTS = {
+    "postgresql": {
+        "segment": f"c.traits ->> '{SEGMENT_TRAIT}'",
+        "seen": f"ARRAY(SELECT DISTINCT e.item_id {_SEEN})",
+        "stated": f"(SELECT json_agg(json_build_array(p.attribute, p.value, p.weight)) {_STATED})",
+        "deactivated": f"ARRAY(SELECT i.item_id {_DEACTIVATED})",
+    },
+    "sqlite": {
+        "segment": f"json_extract(c.traits, '$.{SEGMENT_TRAIT}')",
+        "seen": f"(SELECT json_group_array(DISTINCT e.item_id) {_SEEN})",
+        "stated": f"(SELECT json_group_array(json_array(p.attribute, p.value, p.weight)) {_STATED})",
+        "deactivated": f"(SELECT json_group_array(i.item_id) {_DEACTIVATED})",
+    },
 }
 
 
@@ -217,34 +221,81 @@ def _typed(sql: str) -> sa.TextClause:
     return sa.text(sql).bindparams(sa.bindparam("since", type_=UTCDateTime()))
 
 
-_READS = {dialect: _typed(_SERVING_READ.format(segment=expr)) for dialect, expr in _SEGMENT.items()}
-_DEACTIVATED_READ = _typed(_DEACTIVATED)
+_READS = {dialect: _typed(_CUSTOMER_READ.format(**parts)) for dialect, parts in _DIALECTS.items()}
+_DEACTIVATED_READ = _typed(f"SELECT i.item_id {_DEACTIVATED}")
 
 
-def read_customer(engine: Engine, tenant_id: int, external_id: str, since: datetime | None) -> CustomerRead:
+def _listed(value: Any) -> list[Any]:
+    """An aggregate as a list: PostgreSQL gives arrays and parsed JSON, SQLite JSON text or NULL."""
+    if value is None:
+        return []
+    return orjson.loads(value) if isinstance(value, str) else list(value)
+
+
+class ServingReads:
+    """The per-request reads: on PostgreSQL over held-open async connections, else in a worker thread.
+
+    On PostgreSQL a read is one round trip: no pool checkout ping, no transaction (autocommit), and
+    psycopg prepares the statement after its first executions on a connection.
+    """
+
+    def __init__(self, engine: Engine, size: int) -> None:
+        self._engine = engine
+        self.postgres = is_postgres(engine)
+        self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
+        self._slots = asyncio.Semaphore(size)
+        self._sql = {
+            statement: str(statement.compile(dialect=engine.dialect))
+            for statement in (_READS["postgresql"], _DEACTIVATED_READ)
+        }
+
+    async def rows(self, statement: sa.TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of one statement."""
+        if not self.postgres:
+            return await anyio.to_thread.run_sync(self._rows_in_thread, statement, params)
+        async with self._slots:
+            connection = self._idle.pop() if self._idle else await self._connect()
+            try:
+                cursor = await connection.execute(self._sql[statement], params)
+                rows = await cursor.fetchall()
+            except BaseException:
+                await connection.close()
+                raise
+            self._idle.append(connection)
+            return rows
+
+    async def close(self) -> None:
+        """Close the idle connections."""
+        while self._idle:
+            await self._idle.pop().close()
+
+    def _rows_in_thread(self, statement: sa.TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with self._engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(statement, params)]
+
+    async def _connect(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
+        return await psycopg.AsyncConnection.connect(*arguments, **options, autocommit=True)
+
+
+async def read_customer(
+    reads: ServingReads, tenant_id: int, external_id: str, since: datetime | None
+) -> CustomerRead:
     """The serving read, one statement: the customer, their seen items and preferences, new inactives."""
-    statement = _READS["postgresql" if is_postgres(engine) else "sqlite"]
+    statement = _READS["postgresql" if reads.postgres else "sqlite"]
     params = {"tenant_id": tenant_id, "external_id": external_id, "since": since or _EPOCH}
-    with engine.connect() as connection:
-        rows = connection.execute(statement, params).all()
-    found, consent, segment = False, False, None
-    seen: set[str] = set()
-    deactivated: set[str] = set()
-    preferences: dict[str, float] = {}
-    for kind, flag, key, value, weight in rows:
-        if kind == 0:
-            found, consent, segment = True, bool(flag), None if key is None else str(key)
-        elif kind == 1:
-            seen.add(key)
-        elif kind == 2:
-            preferences[feature_token(key, value)] = float(weight)
-        else:
-            deactivated.add(key)
-    return CustomerRead(found, consent, segment, frozenset(seen), preferences, frozenset(deactivated))
+    ((consent, segment, seen, stated, deactivated),) = await reads.rows(statement, params)
+    return CustomerRead(
+        found=consent is not None,
+        consent=bool(consent),
+        segment=None if segment is None else str(segment),
+        seen=frozenset(_listed(seen)),
+        preferences={feature_token(a, v): float(w) for a, v, w in _listed(stated)},
+        deactivated=frozenset(_listed(deactivated)),
+    )
 
 
-def deactivated_items(engine: Engine, tenant_id: int, since: datetime | None) -> frozenset[str]:
+async def deactivated_items(reads: ServingReads, tenant_id: int, since: datetime | None) -> frozenset[str]:
     """Items deactivated after `since`: one indexed read."""
-    with engine.connect() as connection:
-        rows = connection.execute(_DEACTIVATED_READ, {"tenant_id": tenant_id, "since": since or _EPOCH})
-        return frozenset(row[2] for row in rows)
+    rows = await reads.rows(_DEACTIVATED_READ, {"tenant_id": tenant_id, "since": since or _EPOCH})
+    return frozenset(row[0] for row in rows)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.audit import service as audit
@@ -71,8 +70,7 @@ def _snapshot(cache: ModelCache, tenant_id: int) -> Snapshot:
     return snapshot
 
 
-def recommendations(
-    engine: Engine,
+async def recommendations(
     cache: ModelCache,
     tenant_id: int,
     external_id: str,
@@ -80,13 +78,12 @@ def recommendations(
 ) -> dict[str, Any]:
     """A customer's recommendations: one database read, the rest in memory."""
     snapshot = _snapshot(cache, tenant_id)
-    read = repository.read_customer(engine, tenant_id, external_id, snapshot.since)
+    read = await repository.read_customer(cache.reads, tenant_id, external_id, snapshot.since)
     return serving.recommend(snapshot, external_id, read, query)
 
 
-def similar_items(engine: Engine, cache: ModelCache, tenant_id: int, item_id: str, k: int) -> dict[str, Any]:
+async def similar_items(cache: ModelCache, tenant_id: int, item_id: str, k: int) -> dict[str, Any]:
     """Items like one item, active ones only."""
     snapshot = _snapshot(cache, tenant_id)
-    return serving.similar(
-        snapshot, item_id, k, repository.deactivated_items(engine, tenant_id, snapshot.since)
-    )
+    deactivated = await repository.deactivated_items(cache.reads, tenant_id, snapshot.since)
+    return serving.similar(snapshot, item_id, k, deactivated)

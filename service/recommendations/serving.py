@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +11,7 @@ import numpy as np
 from recommender.evaluation import Strategy
 from recommender.model import IdMap
 from recommender.ranking import ItemFilter, Recommendation, ServingPath
-from service.errors import BadRequest, NotFound, field_error
+from service.errors import NotFound, Unprocessable, field_error
 from service.recommendations.cache import Snapshot
 from service.recommendations.repository import CustomerRead
 
@@ -40,25 +40,6 @@ class NarrowedFilter(ItemFilter):
         """The base filter's mask, and the narrowing mask when there is one."""
         base = super().mask(items)
         return base if self.narrowed is None else base & self.narrowed
-
-
-def split_ids(values: Iterable[str]) -> frozenset[str]:
-    """Ids given comma-separated, repeated, or both."""
-    return frozenset(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-def parse_filters(values: Iterable[str]) -> dict[str, frozenset[str]]:
-    """`attribute:value` filters; values of one attribute are alternatives, attributes all apply."""
-    parsed: dict[str, set[str]] = {}
-    for value in values:
-        attribute, colon, wanted = value.partition(":")
-        if not colon or not attribute.strip() or not wanted.strip():
-            raise BadRequest(
-                f"Filter {value!r} is not of the form attribute:value.",
-                errors=[field_error("query.filter", "expected attribute:value, e.g. genre:Comedy")],
-            )
-        parsed.setdefault(attribute.strip(), set()).add(wanted.strip())
-    return {attribute: frozenset(wanted) for attribute, wanted in parsed.items()}
 
 
 def recommend(
@@ -116,7 +97,7 @@ def _attribute_mask(snapshot: Snapshot, filters: Mapping[str, frozenset[str]]) -
     for attribute, wanted in filters.items():
         by_value = snapshot.values.get(attribute)
         if by_value is None:
-            raise BadRequest(
+            raise Unprocessable(
                 f"No item has a value of attribute {attribute!r}.",
                 errors=[field_error("query.filter", f"unknown attribute {attribute!r}")],
             )
