@@ -1,6 +1,6 @@
 """Event ingestion: batches of 1,000 over HTTP into PostgreSQL vs a plain psycopg executemany.
 
-Run: .venv/bin/python bench/ingest.py [--events 100000]
+Run: .venv/bin/python -m bench.ingest [--events 100000]
 """
 
 from __future__ import annotations
