@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recommender.datasets import EventLog, load_movielens_100k
 from recommender.evaluation import (
+    GateDecision,
     RankingMetrics,
     TimeSplit,
     choose_strategy,
@@ -28,13 +30,18 @@ from recommender.evaluation import (
     split_global,
     split_per_customer,
 )
-from recommender.model import Hyperparameters, IdMap, fit
+from recommender.model import IdMap
 from recommender.ranking import ItemFilter, Recommender, ServingPath, build_popularity
 from recommender.stats import Interval
+from service.config import Settings
+from service.recommendations.cache import build_snapshot
+from service.recommendations.repository import CatalogState, CustomerRead, TrainingEvents
+from service.recommendations.serving import RecommendationQuery, recommend
+from service.recommendations.training import TrainingData, fit_serving, hyperparameters_of
 
 T = TypeVar("T")
 K = 10
-HYPERPARAMETERS = Hyperparameters(num_threads=1)
+HYPERPARAMETERS = hyperparameters_of(Settings())
 Recommendations = dict[str, Sequence[str]]
 
 
@@ -87,31 +94,38 @@ def service_recommendations(
     log: EventLog,
     split: TimeSplit,
     customers: Sequence[str],
+    gate: GateDecision,
     item_features: Mapping[str, list[str]] | None = None,
 ) -> tuple[Recommendations, dict[str, int]]:
-    """What the API serves: recommender.model.fit, then Recommender.recommend per customer."""
+    """What the API serves: the training job's fit_serving, then serving.recommend as a request would."""
     train = split.train
-    model = fit(
-        log.customer_ids[train],
-        log.item_ids[train],
-        log.weights[train],
-        item_features=item_features,
-        hyperparameters=HYPERPARAMETERS,
+    data = TrainingData(
+        events=TrainingEvents(
+            log.customer_ids[train], log.item_ids[train], log.weights[train], log.times[train]
+        ),
+        item_features=dict(item_features or {}),
+        user_features={},
+        segments=log.customer_segments,
     )
-    popularity = build_popularity(
-        model.items, log.customer_ids[train], log.item_ids[train], log.weights[train]
-    )
-    recommender = Recommender(popularity, model)
+    model, popularity = fit_serving(data, HYPERPARAMETERS)
+    snapshot = build_snapshot(0, gate.to_dict(), model, popularity, CatalogState(inactive=[], values=[]))
     seen = items_by_customer(log.customer_ids, log.item_ids, train)
+    query = RecommendationQuery(k=K)
     recommended: Recommendations = {}
-    paths = dict.fromkeys(ServingPath, 0)
+    strategies: Counter[str] = Counter()
     for customer in customers:
-        served = recommender.recommend(
-            K, customer_id=customer, item_filter=ItemFilter(seen=seen.get(customer, frozenset()))
+        read = CustomerRead(
+            found=True,
+            consent=True,
+            segment=log.customer_segments.get(customer),
+            seen=seen.get(customer, frozenset()),
+            preferences={},
+            deactivated=frozenset(),
         )
-        recommended[customer] = served.item_ids
-        paths[served.path] += 1
-    return recommended, {str(path): count for path, count in paths.items()}
+        answer = recommend(snapshot, customer, read, query)
+        recommended[customer] = [item["item_id"] for item in answer["items"]]
+        strategies[answer["strategy"]] += 1
+    return recommended, dict(strategies)
 
 
 def timed(run: Callable[[], T]) -> tuple[T, float]:
@@ -128,11 +142,23 @@ def report_split(
     relevant = held_out_items(log.customer_ids, log.item_ids, split)
     customers = sorted(relevant)
     warm = set(log.customer_ids[split.train].tolist())
+    decision = choose_strategy(
+        log.customer_ids,
+        log.item_ids,
+        log.times,
+        log.weights,
+        customer_segments=log.customer_segments,
+        hyperparameters=HYPERPARAMETERS,
+        split=split,
+        k=K,
+    )
     popular, popular_seconds = timed(lambda: popularity_recommendations(log, split, customers))
     raw, raw_seconds = timed(lambda: raw_lightfm_recommendations(log, split, customers))
-    (service, paths), service_seconds = timed(lambda: service_recommendations(log, split, customers))
+    (service, paths), service_seconds = timed(
+        lambda: service_recommendations(log, split, customers, decision)
+    )
     (featured, _), featured_seconds = timed(
-        lambda: service_recommendations(log, split, customers, item_features)
+        lambda: service_recommendations(log, split, customers, decision, item_features)
     )
     runs = [
         ("popularity", popular, popular_seconds),
@@ -152,18 +178,7 @@ def report_split(
         metrics[label] = ranking_metrics(recommended, relevant, K)
         m = metrics[label]
         print(f"{label:34}{m.precision:8.4f}{m.recall:8.4f}{m.ndcg:9.4f}{seconds:9.1f}")
-    print(f"service paths served: {paths}")
-
-    decision = choose_strategy(
-        log.customer_ids,
-        log.item_ids,
-        log.times,
-        log.weights,
-        customer_segments=log.customer_segments,
-        hyperparameters=HYPERPARAMETERS,
-        split=split,
-        k=K,
-    )
+    print(f"service strategies served: {paths}")
     print(f"gate (segments = occupation, k={K}, tau={decision.tau:g}): {decision.strategy}")
     print(f"  customers evaluated {decision.customers_evaluated}, held-out items {decision.held_out_items}")
     for name, interval in decision.hit_rates.items():

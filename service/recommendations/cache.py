@@ -21,6 +21,7 @@ import anyio
 import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from threadpoolctl import threadpool_limits
 
 from recommender.evaluation import Strategy
 from recommender.model import TrainedModel
@@ -95,6 +96,9 @@ class ModelCache:
 
     def start(self) -> None:
         """Load every tenant's newest version now, then refresh in the background."""
+        # One BLAS thread per process: workers scale by processes, and a matrix-vector product per
+        # request is faster on one thread than handed to a pool that other workers compete for.
+        threadpool_limits(limits=1, user_api="blas")
         self.refresh()
         self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
         self._thread.start()
