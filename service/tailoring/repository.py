@@ -54,18 +54,24 @@ _STATED = sa.text("""
     WHERE p.tenant_id = :tenant_id AND p.attribute = :attribute AND c.consent_profiling
 """)
 
-_CUSTOMER_COUNTS = sa.text("""
-    SELECT iv.attribute, iv.value, SUM(e.weight)
+# One customer's weighted choices of every attribute (kind 0), then the customer's stated preferences
+# (kind 1), in one round trip.
+_CUSTOMER_CHOICES = sa.text("""
+    SELECT 0, iv.attribute, iv.value, SUM(e.weight)
     FROM events e
     JOIN item_values iv ON iv.tenant_id = e.tenant_id AND iv.item_id = e.item_id
     WHERE e.customer_id = :customer_id AND e.tenant_id = :tenant_id
       AND (e.attribute IS NULL OR e.attribute <> iv.attribute)
     GROUP BY iv.attribute, iv.value
     UNION ALL
-    SELECT e.attribute, e.value, SUM(e.weight)
+    SELECT 0, e.attribute, e.value, SUM(e.weight)
     FROM events e
     WHERE e.customer_id = :customer_id AND e.tenant_id = :tenant_id AND e.attribute IS NOT NULL
     GROUP BY e.attribute, e.value
+    UNION ALL
+    SELECT 1, p.attribute, p.value, p.weight
+    FROM preferences p
+    WHERE p.customer_id = :customer_id
 """)
 
 
@@ -98,23 +104,21 @@ def split_counts(session: Session, tenant_id: int, attribute: str) -> SplitCount
     )
 
 
-def customer_counts(session: Session, tenant_id: int, customer_id: int) -> dict[str, dict[str, float]]:
-    """One customer's weighted choices as attribute -> value -> weight, for every attribute at once."""
-    counts: dict[str, dict[str, float]] = {}
+Weights = dict[str, dict[str, float]]
+
+
+def customer_choices(session: Session, tenant_id: int, customer_id: int) -> tuple[Weights, Weights]:
+    """One customer's weighted choices and stated preferences, each as attribute -> value -> weight."""
+    counts: Weights = {}
+    stated: Weights = {}
     params = {"tenant_id": tenant_id, "customer_id": customer_id}
-    for attribute, value, weight in session.execute(_CUSTOMER_COUNTS, params):
-        by_value = counts.setdefault(attribute, {})
-        by_value[value] = by_value.get(value, 0.0) + float(weight)
-    return counts
-
-
-def customer_stated(session: Session, customer_id: int) -> dict[str, dict[str, float]]:
-    """One customer's stated preferences as attribute -> value -> weight."""
-    query = sa.text("SELECT attribute, value, weight FROM preferences WHERE customer_id = :customer_id")
-    stated: dict[str, dict[str, float]] = {}
-    for attribute, value, weight in session.execute(query, {"customer_id": customer_id}):
-        stated.setdefault(attribute, {})[value] = float(weight)
-    return stated
+    for kind, attribute, value, weight in session.execute(_CUSTOMER_CHOICES, params):
+        if kind:
+            stated.setdefault(attribute, {})[value] = float(weight)
+        else:
+            by_value = counts.setdefault(attribute, {})
+            by_value[value] = by_value.get(value, 0.0) + float(weight)
+    return counts, stated
 
 
 def get_settings(session: Session, tenant_id: int) -> TailoringSettings | None:

@@ -14,6 +14,7 @@ from service.db import utcnow
 from service.errors import NotFound
 from service.jobs import repository as runs
 from service.jobs.models import Run
+from service.profiles.models import Customer
 from service.profiles.service import require_customer
 from service.tailoring import repository
 from service.tailoring.decisions import ParsedResult, current_decisions
@@ -124,10 +125,15 @@ def put_attribute_tailoring(
 
 def plan_for(session: Session, tenant_id: int, external_id: str, top: int = 3) -> TailoringPlan:
     """Per attribute: the customer's most likely values where tailoring pays, else the default."""
-    customer = require_customer(session, tenant_id, external_id)
+    return plan_of(session, tenant_id, require_customer(session, tenant_id, external_id), top)
+
+
+def plan_of(session: Session, tenant_id: int, customer: Customer, top: int = 3) -> TailoringPlan:
+    """plan_for of a customer row already read: its choices, stated preferences and decisions in force."""
     allowed = customer.consent_personalization
-    counts = repository.customer_counts(session, tenant_id, customer.id or 0) if allowed else {}
-    stated = repository.customer_stated(session, customer.id or 0) if allowed else {}
+    counts, stated = (
+        repository.customer_choices(session, tenant_id, customer.id or 0) if allowed else ({}, {})
+    )
     entries = []
     for public, decision, parsed in current_decisions(session, tenant_id):
         if decision.decision != "tailor":
@@ -143,7 +149,9 @@ def plan_for(session: Session, tenant_id: int, external_id: str, top: int = 3) -
         if allowed
         else "The customer has not consented to personalization: every attribute uses the default."
     )
-    return TailoringPlan(customer_id=external_id, personalized=allowed, reason=reason, attributes=entries)
+    return TailoringPlan(
+        customer_id=customer.external_id, personalized=allowed, reason=reason, attributes=entries
+    )
 
 
 def _tailored_entry(

@@ -7,8 +7,9 @@ from sqlmodel import Session
 from service.engagement.schemas import EngagementMode
 from service.engagement.service import phase_engagement
 from service.errors import NotFound
+from service.profiles.models import Customer
 from service.tailoring.schemas import PlanEntry
-from service.tailoring.service import plan_for
+from service.tailoring.service import plan_of
 from service.treatment import repository
 from service.treatment.evidence import treatment_pays
 from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
@@ -37,12 +38,12 @@ def value_tier(row: CustomerValue | None, profiling: bool) -> ValueTier | None:
 
 
 def touchpoint_attributes(
-    session: Session, tenant_id: int, external_id: str, attributes: list[str]
+    session: Session, tenant_id: int, customer: Customer, attributes: list[str]
 ) -> tuple[list[PlanEntry], str]:
     """The customer's tailoring plan for the touchpoint's attributes, in the touchpoint's order."""
     if not attributes:
         return [], "No attributes are tailored at this touchpoint."
-    plan = plan_for(session, tenant_id, external_id)
+    plan = plan_of(session, tenant_id, customer)
     entries = {entry.attribute: entry for entry in plan.attributes}
     missing = "Default: not scored yet, so nothing says tailoring it pays."
     return [
@@ -85,7 +86,7 @@ def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: 
     )
     exit_ramp, ramp_reason = exit_ramp_of(touchpoint, settings.exit_ramp)
     attributes, attributes_reason = touchpoint_attributes(
-        session, tenant_id, external_id, touchpoint.attributes
+        session, tenant_id, view.customer, touchpoint.attributes
     )
     return TreatmentDecision(
         customer_id=external_id,

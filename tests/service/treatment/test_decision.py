@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import service.treatment.decision as decision
@@ -149,3 +150,40 @@ def test_unknown_touchpoint_customer_and_bad_query_are_problems(client: TestClie
     other = make_key("storefront", tenant="other")
     elsewhere = client.get("/v1/customers/c-1/treatment", params={"touchpoint": "support"}, headers=other)
     assert elsewhere.status_code == 404
+
+
+def test_a_decision_reads_the_database_in_few_statements(client: TestClient, scored, db) -> None:
+    """One statement without attributes; with them, the plan adds the customer's choices and the decisions."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "api_keys" not in statement:  # the key lookup of auth, cached outside tests
+            statements.append(statement)
+
+    queue = {"journey_phase": "support", "rules": []}
+    assert client.put("/v1/touchpoints/queue", json=queue, headers=scored["marketer"]).status_code == 201
+    get = client.get
+    headers = scored["storefront"]
+    assert get("/v1/customers/c-1/treatment", params={"touchpoint": "queue"}, headers=headers).is_success
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert get("/v1/customers/c-1/treatment", params={"touchpoint": "queue"}, headers=headers).is_success
+        at_queue = len(statements)
+        response = get("/v1/customers/c-1/treatment", params={"touchpoint": "support"}, headers=headers)
+        at_support = len(statements) - at_queue
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert response.is_success
+    assert at_queue == 1, statements
+    assert at_support <= 4, statements[
+        at_queue:
+    ]  # the view, the customer's choices, tailoring settings and result heads
+
+
+def test_the_attributes_of_a_decision_are_the_customers_tailoring_plan(client: TestClient, scored) -> None:
+    headers = scored["storefront"]
+    plan = client.get("/v1/customers/c-7/tailoring", headers=headers)
+    decided = client.get("/v1/customers/c-7/treatment", params={"touchpoint": "support"}, headers=headers)
+    assert plan.status_code == 200 and decided.status_code == 200
+    by_attribute = {entry["attribute"]: entry for entry in plan.json()["attributes"]}
+    assert decided.json()["attributes"] == [by_attribute["support_channel"], by_attribute["packaging"]]
