@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+import anyio
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.engine import Engine
 
-from service.auth import Caller, require
-from service.db import SessionDep
+from service.auth import Caller, current_caller, require
+from service.db import SessionDep, session_scope
 from service.schemas import Name
 from service.tenancy.models import Role
 from service.treatment import decision, service
@@ -21,7 +26,15 @@ from service.treatment.schemas import (
 
 router = APIRouter(tags=["treatment"])
 Marketer = Annotated[Caller, Depends(require(Role.marketer))]
-Storefront = Annotated[Caller, Depends(require(Role.storefront))]
+_storefront_check = require(Role.storefront)
+
+
+async def storefront(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    """The storefront role check of service.auth, on the event loop: it does no I/O, so no thread hop."""
+    return _storefront_check(caller)
+
+
+Storefront = Annotated[Caller, Depends(storefront)]
 TouchpointName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -68,12 +81,38 @@ def put_settings(
     return service.put_settings(session, caller, body)
 
 
+def _treatment_json(engine: Engine, tenant_id: int, external_id: str, touchpoint: str) -> bytes:
+    """The decision as the response model's JSON, read in a session that commits or rolls back."""
+    with session_scope(engine) as session:
+        treatment = decision.decide(session, tenant_id, external_id, touchpoint)
+    return _DECISION_JSON.to_json(treatment)
+
+
+_DECISION_JSON = TreatmentDecision.__pydantic_serializer__
+_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
+
+
+def _limiter(engine: Engine) -> anyio.CapacityLimiter:
+    """At most as many decisions at once as the pool keeps connections: no overflow connect per request."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        pool = engine.pool
+        limiter = anyio.CapacityLimiter(pool.size() if isinstance(pool, sa.pool.QueuePool) else 10)
+        _limiters[loop] = limiter
+    return limiter
+
+
 @router.get("/v1/customers/{external_id}/treatment", response_model=TreatmentDecision)
-def get_treatment(
+async def get_treatment(
     external_id: Annotated[str, Path(min_length=1, max_length=200)],
     touchpoint: Annotated[Name, Query(description="The touchpoint's name.")],
     caller: Storefront,
-    session: SessionDep,
-) -> TreatmentDecision:
+    request: Request,
+) -> Response:
     """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
-    return decision.decide(session, caller.tenant_id, external_id, touchpoint)
+    engine = request.app.state.engine
+    body = await anyio.to_thread.run_sync(
+        _treatment_json, engine, caller.tenant_id, external_id, touchpoint, limiter=_limiter(engine)
+    )
+    return Response(body, media_type="application/json")
