@@ -150,3 +150,18 @@ def test_roles_of_serving(bookstore, make_key) -> None:
 def test_ping_names_the_caller(bookstore) -> None:
     assert bookstore.get("/v1/ping").json() == {"tenant": 1, "role": "storefront"}
     assert bookstore.client.get("/v1/ping").status_code == 401
+
+
+def test_items_deactivated_through_the_catalog_sync_vanish_at_once(bookstore) -> None:
+    top = ids(bookstore.recommend("c5", k=3))
+    rows = [
+        {
+            "item_id": item,
+            "attributes": dict(t.split("=", 1) for t in bookstore.log.item_features[item]),
+            "active": False,
+        }
+        for item in top[:2]
+    ]
+    synced = bookstore.client.post("/v1/sync/items", json=rows, headers=bookstore.storefront)
+    assert synced.status_code == 200 and synced.json()["updated"] == 2, synced.text
+    assert ids(bookstore.recommend("c5", k=3))[0] == top[2]
