@@ -49,9 +49,12 @@ def _json(body: dict[str, Any]) -> Response:
 async def recommendations(external_id: ExternalId, caller: Storefront, request: Request) -> Response:
     """Top-k active items for a customer, from the path the gate allows, with strategy and reason.
 
+    The gate chosen at training (see GET /v1/models/{version}) allows one-to-one (the customer's
+    own ranking), segment (popular among customers with the same `segment` trait) or popular only.
     Unknown customers (anonymous visitors) and customers without personalization consent get the
-    popular list, said so in `reason`; a customer without events but with stated preferences gets a
-    ranking folded in from them (`cold-start`). 409 until the tenant's first model is trained.
+    popular list, said so in `reason`; a customer without events at training but with stated
+    preferences gets a ranking folded in from them (`cold-start`). Inactive items never appear,
+    deactivations counting at once. 409 until the tenant's first model is trained.
     """
     query = params.recommendation_query(request.query_params)
     cache = request.app.state.model_cache
