@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     lightfm_random_state: int = 0
     lightfm_threads: int = Field(default=1, ge=1)
     gate_bootstrap_rounds: int = Field(default=200, ge=20)
+    # A serving read costs the database a fraction of a millisecond, so a couple of connections keep
+    # up with one event loop; more only add database backends competing for the same cores.
+    serving_read_connections: int = Field(default=2, ge=1, le=100)
 
     @model_validator(mode="after")
     def _no_embedded_database_in_production(self) -> Settings:

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
         app.state.job_runner = JobRunner(app.state.engine)
         app.state.model_cache = ModelCache(
-            app.state.engine, settings.model_reload_seconds, settings.database_pool_size
+            app.state.engine, settings.model_reload_seconds, settings.serving_read_connections
         )
         app.state.model_cache.start()
         yield

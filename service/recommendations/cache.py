@@ -82,7 +82,7 @@ def build_snapshot(
 class ModelCache:
     """Snapshots by tenant kept current by a daemon thread, and the connections serving reads use."""
 
-    def __init__(self, engine: Engine, interval_seconds: float, read_connections: int = 10) -> None:
+    def __init__(self, engine: Engine, interval_seconds: float, read_connections: int) -> None:
         self._engine = engine
         self.reads = repository.ServingReads(engine, read_connections)
         self._interval = interval_seconds

@@ -44,7 +44,7 @@ def test_a_new_version_is_served_under_traffic_without_errors(bookstore, setting
 
 
 def test_refresh_rebuilds_on_catalog_changes_only(bookstore, db) -> None:
-    cache = ModelCache(db.engine, interval_seconds=60)
+    cache = ModelCache(db.engine, interval_seconds=60, read_connections=1)
     cache.refresh()
     snapshot = cache.get(1)
     assert snapshot is not None and snapshot.version_id == bookstore.version and not snapshot.inactive
@@ -58,7 +58,7 @@ def test_refresh_rebuilds_on_catalog_changes_only(bookstore, db) -> None:
 
 
 def test_refresh_drops_tenants_without_versions(bookstore, db) -> None:
-    cache = ModelCache(db.engine, interval_seconds=60)
+    cache = ModelCache(db.engine, interval_seconds=60, read_connections=1)
     cache.refresh()
     assert cache.get(1) is not None and cache.get(2) is None
     with session_scope(db.engine) as session:
