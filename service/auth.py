@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from threading import Lock
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -39,19 +40,25 @@ class KeyCache:
         self._entries: dict[str, tuple[float, Caller | None]] = {}
         self._lock = Lock()
 
-    def resolve(self, key: str) -> Caller | None:
-        """The caller for a key, or None for an unknown or revoked key."""
-        digest = hash_key(key)
-        now = time.monotonic()
+    def cached(self, key: str) -> tuple[bool, Caller | None]:
+        """(True, caller-or-None) when the key was resolved recently; (False, None) when it must be read."""
         with self._lock:
-            cached = self._entries.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+            entry = self._entries.get(hash_key(key))
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
+
+    def resolve(self, key: str) -> Caller | None:
+        """The caller for a key, or None for an unknown or revoked key (reads the database on a miss)."""
+        known, caller = self.cached(key)
+        if known:
+            return caller
+        digest = hash_key(key)
         caller = self._load(digest)
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[digest] = (now + self._ttl, caller)
+            self._entries[digest] = (time.monotonic() + self._ttl, caller)
         return caller
 
     def _load(self, digest: str) -> Caller | None:
@@ -63,24 +70,27 @@ class KeyCache:
             return Caller(key_id=row.id, tenant_id=row.tenant_id, role=Role(row.role))
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """The caller named by the bearer key; 401 when missing or unknown."""
+    """The caller named by the bearer key; 401 when missing or unknown (no thread hop on a cached key)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    caller: Caller | None = request.app.state.key_cache.resolve(credentials.credentials)
+    cache: KeyCache = request.app.state.key_cache
+    known, caller = cache.cached(credentials.credentials)
+    if not known:
+        caller = await run_in_threadpool(cache.resolve, credentials.credentials)
     if caller is None:
         raise Unauthorized("The API key is unknown or revoked.")
     return caller
 
 
-def require(*roles: Role) -> Callable[[Caller], Caller]:
-    """A dependency that admits only the given roles (admin always)."""
+def require(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency that admits only the given roles (admin always); it runs on the event loop."""
     allowed = {*roles, Role.admin}
 
-    def _check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    async def _check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if caller.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(f"Role {caller.role.value!r} may not do this; needs one of: {names}.")

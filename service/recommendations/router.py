@@ -20,15 +20,7 @@ from service.tenancy.models import Role
 
 router = APIRouter(tags=["recommendations"])
 Marketer = Annotated[Caller, Depends(require(Role.marketer))]
-_storefront_check = require(Role.storefront)
-
-
-async def storefront(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-    """service.auth's storefront role check, run on the event loop: it does no I/O, so no thread hop."""
-    return _storefront_check(caller)
-
-
-Storefront = Annotated[Caller, Depends(storefront)]
+Storefront = Annotated[Caller, Depends(require(Role.storefront))]
 ExternalId = Annotated[str, Path(min_length=1, max_length=200)]
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     409: {"description": "No model has been trained for the tenant yet (problem+json)."}

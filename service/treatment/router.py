@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.engine import Engine
 
-from service.auth import Caller, current_caller, require
+from service.auth import Caller, require
 from service.db import SessionDep, session_scope
 from service.schemas import Name
 from service.tenancy.models import Role
@@ -26,15 +26,7 @@ from service.treatment.schemas import (
 
 router = APIRouter(tags=["treatment"])
 Marketer = Annotated[Caller, Depends(require(Role.marketer))]
-_storefront_check = require(Role.storefront)
-
-
-async def storefront(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-    """The storefront role check of service.auth, on the event loop: it does no I/O, so no thread hop."""
-    return _storefront_check(caller)
-
-
-Storefront = Annotated[Caller, Depends(storefront)]
+Storefront = Annotated[Caller, Depends(require(Role.storefront))]
 TouchpointName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
