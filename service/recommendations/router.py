@@ -9,13 +9,12 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, R
 
 from service.auth import Caller, current_caller, require
 from service.db import SessionDep
-from service.jobs import repository as runs
+from service.jobs import service as jobs
+from service.jobs.schemas import RunPublic
 from service.recommendations import params, service
 from service.recommendations.schemas import ModelVersionPublic, Ping, Recommendations, SimilarItems
 from service.recommendations.training import TRAINING, train_tenant
 from service.schemas import Page, decode_cursor, encode_cursor
-from service.tailoring import service as tailoring
-from service.tailoring.schemas import RunPublic
 from service.tenancy.models import Role
 
 router = APIRouter(tags=["recommendations"])
@@ -86,7 +85,7 @@ def start_training(
 @router.get("/v1/models/runs/{run_id}", response_model=RunPublic)
 def get_training(run_id: int, caller: Marketer, session: SessionDep) -> Any:
     """A training run's status, progress and outcome (its summary names the model version)."""
-    return tailoring.get_run(session, caller.tenant_id, run_id, TRAINING)
+    return jobs.get_run(session, caller.tenant_id, TRAINING, run_id)
 
 
 @router.get("/v1/models/runs", response_model=Page[RunPublic])
@@ -97,10 +96,7 @@ def list_training(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[Any]:
     """The tenant's training runs, newest first."""
-    position = decode_cursor(cursor, 1)
-    rows = runs.page(session, caller.tenant_id, TRAINING, position[0] if position else None, limit)
-    last = rows[-1].id if len(rows) == limit else None
-    return Page(items=list(rows), next_cursor=encode_cursor(last) if last is not None else None)
+    return jobs.runs_page(session, caller.tenant_id, TRAINING, cursor, limit)
 
 
 @router.get("/v1/models", response_model=Page[ModelVersionPublic])

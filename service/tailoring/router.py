@@ -8,14 +8,14 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
 
 from service.auth import Caller, require
 from service.db import SessionDep
-from service.jobs import repository as runs
-from service.schemas import Page, decode_cursor, encode_cursor
+from service.jobs import service as jobs
+from service.jobs.schemas import RunPublic
+from service.schemas import Page
 from service.tailoring import service
 from service.tailoring.schemas import (
     AttributeTailoringPut,
     DecisionPublic,
     RunCreate,
-    RunPublic,
     SettingsPublic,
     SettingsPut,
     TailoringPlan,
@@ -43,7 +43,7 @@ def start_run(
 @router.get("/v1/tailoring/runs/{run_id}", response_model=RunPublic)
 def get_run(run_id: int, caller: Marketer, session: SessionDep) -> Any:
     """A scoring run's status, progress and outcome."""
-    return service.get_run(session, caller.tenant_id, run_id)
+    return jobs.get_run(session, caller.tenant_id, service.SCORING, run_id)
 
 
 @router.get("/v1/tailoring/runs", response_model=Page[RunPublic])
@@ -54,10 +54,7 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[Any]:
     """The tenant's scoring runs, newest first (results of every succeeded run are kept)."""
-    position = decode_cursor(cursor, 1)
-    rows = runs.page(session, caller.tenant_id, service.SCORING, position[0] if position else None, limit)
-    last = rows[-1].id if len(rows) == limit else None
-    return Page(items=list(rows), next_cursor=encode_cursor(last) if last is not None else None)
+    return jobs.runs_page(session, caller.tenant_id, service.SCORING, cursor, limit)
 
 
 @router.get("/v1/tailoring/attributes", response_model=list[DecisionPublic])

@@ -25,30 +25,6 @@ class RunCreate(StrictModel):
     attribute: Name | None = Field(default=None, description="Score only this attribute.")
 
 
-class RunStatus(StrEnum):
-    """Where a run is."""
-
-    queued = "queued"
-    running = "running"
-    succeeded = "succeeded"
-    failed = "failed"
-
-
-class RunPublic(BaseModel):
-    """A run as a status resource."""
-
-    id: int
-    status: RunStatus
-    progress: float = Field(description="0 to 1.")
-    message: str | None
-    error: str | None
-    params: dict[str, Any]
-    summary: dict[str, Any] | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
 class ThresholdsPublic(BaseModel):
     """The bar applied to an attribute."""
 

@@ -44,14 +44,6 @@ def queue_run(session: Session, tenant_id: int, caller: Caller | None, attribute
     return runs.add(session, run)
 
 
-def get_run(session: Session, tenant_id: int, run_id: int, kind: str = SCORING) -> Run:
-    """The tenant's run, or a 404."""
-    run = runs.get(session, tenant_id, kind, run_id)
-    if run is None:
-        raise NotFound(f"No {kind} run {run_id}.")
-    return run
-
-
 def list_decisions(session: Session, tenant_id: int) -> list[DecisionPublic]:
     """Every scored attribute's decision."""
     return [public for public, _, _ in current_decisions(session, tenant_id)]

@@ -1,0 +1,56 @@
+"""Runs as resources: read one, page through a kind, or run one to the end outside HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from service.db import session_scope
+from service.errors import NotFound, TailorwiseError
+from service.jobs import repository, runner
+from service.jobs.models import Run
+from service.schemas import Page, decode_cursor, encode_cursor
+from service.tenancy import repository as tenants
+
+
+def get_run(session: Session, tenant_id: int, kind: str, run_id: int) -> Run:
+    """The tenant's run of a kind, or a 404."""
+    run = repository.get(session, tenant_id, kind, run_id)
+    if run is None:
+        raise NotFound(f"No {kind} run {run_id}.")
+    return run
+
+
+def runs_page(session: Session, tenant_id: int, kind: str, cursor: str | None, limit: int) -> Page[Run]:
+    """The tenant's runs of a kind, newest first, a page at a time."""
+    position = decode_cursor(cursor, 1)
+    rows = list(repository.page(session, tenant_id, kind, position[0] if position else None, limit))
+    last = rows[-1].id if len(rows) == limit else None
+    return Page(items=rows, next_cursor=encode_cursor(last) if last is not None else None)
+
+
+def run_inline(
+    engine: Engine,
+    tenant_name: str,
+    queue: Callable[[Session, int], Run],
+    job: runner.Job,
+    progress: runner.ProgressBar,
+) -> tuple[int, Run]:
+    """Queue a run for a named tenant and execute it here with a progress bar; raises when it fails."""
+    with session_scope(engine) as session:
+        tenant = tenants.get_tenant_by_name(session, tenant_name)
+        if tenant is None or tenant.id is None:
+            raise NotFound(f"No tenant named {tenant_name!r}.")
+        tenant_id = tenant.id
+        queued = queue(session, tenant_id)
+        run_id, kind = queued.id or 0, queued.kind
+    with progress(kind) as report:
+        runner.execute(engine, run_id, job, report)
+    with session_scope(engine) as session:
+        run = session.get(Run, run_id)
+        if run is None or run.status != "succeeded":
+            raise TailorwiseError(f"The {kind} run failed: {run.error if run else 'unknown error'}")
+        session.expunge(run)
+    return tenant_id, run
