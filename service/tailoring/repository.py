@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.catalog.models import Attribute
+from service.db import is_postgres
 from service.tailoring.models import AttributeResult, TailoringSettings
 
 # Each customer's choices of one attribute's values: through the items they chose, and directly.
@@ -86,6 +87,12 @@ class SplitCounts:
     stated_customer: np.ndarray
     stated_value: list[str]
     stated_weight: np.ndarray
+
+
+def refresh_statistics(session: Session) -> None:
+    """On PostgreSQL, ANALYZE what scoring aggregates: a plan made before a bulk load can be very slow."""
+    if is_postgres(session):
+        session.execute(sa.text("ANALYZE events, item_values, customers, preferences"))
 
 
 def split_counts(session: Session, tenant_id: int, attribute: str) -> SplitCounts:

@@ -48,6 +48,8 @@ def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[st
 def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Session], dict[str, Any]]:
     """Score every defined attribute (or the one asked for); nothing is written until all succeed."""
     with session_scope(engine) as session:
+        repository.refresh_statistics(session)
+    with session_scope(engine) as session:
         settings = effective_settings(session, run.tenant_id)
         names = [a.name for a in catalog.list_attributes(session, run.tenant_id)]
     wanted = run.params.get("attribute")
