@@ -64,6 +64,11 @@ def _quiet(_title: str):
     yield lambda _fraction, _message: None
 
 
+def _estimate(bounds: Any) -> float:
+    """An interval's estimate, NaN when there is none."""
+    return float("nan") if bounds is None else float(bounds.estimate)
+
+
 def main() -> None:
     """Load, score and print."""
     data = load_movielens_100k()
@@ -98,8 +103,8 @@ def main() -> None:
     print(f"\nscored in {seconds:.1f} s")
     genre, decade = figures["genre"], figures["decade"]
     print(
-        f"RESULT genre_level={genre.level} genre_lift={genre.lift.estimate if genre.lift else 'nan':.3f} "
-        f"decade_level={decade.level} decade_lift={decade.lift.estimate if decade.lift else 'nan':.3f}"
+        f"RESULT genre_level={genre.level} genre_lift={_estimate(genre.lift):.3f} "
+        f"decade_level={decade.level} decade_lift={_estimate(decade.lift):.3f}"
     )
 
 
