@@ -58,9 +58,13 @@ class _Lru(Generic[V]):
                 self._items.popitem(last=False)
         return value
 
-    def __contains__(self, key: Hashable) -> bool:
+    def get(self, key: Hashable) -> V | None:
+        """The cached value, or None."""
         with self._lock:
-            return key in self._items
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
 
 
 _results: _Lru[ParsedResult] = _Lru(512)
@@ -88,14 +92,16 @@ def current_decisions(session: Session, tenant_id: int, attribute: str | None = 
     """Every defined attribute's newest result judged now; result blobs are read only when not cached."""
     settings = effective_settings(session, tenant_id)
     heads = repository.result_heads(session, tenant_id, attribute)
-    missing = [
-        result_id for _, result_id, computed_at in heads if _key(result_id, computed_at) not in _results
-    ]
-    fresh = {_key(row.id or 0, row.computed_at): row for row in repository.results_by_id(session, missing)}
+    parsed_by_key = {_key(result_id, at): _results.get(_key(result_id, at)) for _, result_id, at in heads}
+    missing = [result_id for _, result_id, at in heads if parsed_by_key[_key(result_id, at)] is None]
+    for row in repository.results_by_id(session, missing):
+        key = _key(row.id or 0, row.computed_at)
+        parsed_by_key[key] = _results.get_or_make(key, lambda row=row: parse(row))  # type: ignore[misc]
     judged = []
     for attribute_row, result_id, computed_at in heads:
         key = _key(result_id, computed_at)
-        parsed = _results.get_or_make(key, lambda key=key: parse(fresh[key]))  # type: ignore[misc]
+        parsed = parsed_by_key[key]
+        assert parsed is not None
         thresholds = thresholds_for(settings, attribute_row)
         judged.append(_judged.get_or_make((key, thresholds), lambda p=parsed, t=thresholds: judge(p, t)))  # type: ignore[misc]
     return judged
