@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,11 +69,8 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
     port = free_port()
     environment = {**os.environ, "TAILORWISE_DATABASE_URL": database_url, **env}
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "service.main:create_app",
-        "--factory",
+        str(Path(sys.executable).with_name("tailorwise")),
+        "serve",
         "--host",
         "127.0.0.1",
         "--port",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from sqlalchemy.engine import Engine
 
+from service import server
 from service.config import get_settings
 from service.db import create_db_engine, session_scope
 from service.demo import seed_demo
@@ -156,13 +157,23 @@ def demo() -> None:
             )
 
 
+class LogLevel(StrEnum):
+    """uvicorn's log levels."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    log_level: Annotated[LogLevel, typer.Option(help="uvicorn's log level.")] = LogLevel.info,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
-    """Serve the API with uvicorn."""
-    uvicorn.run(
-        "service.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    """Serve the API with uvicorn: each worker a process on the asyncio loop with its own socket."""
+    server.serve(host, port, workers, log_level.value, access_log)

@@ -10,6 +10,7 @@ learns of deactivations through its own per-request read of items changed after 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Mapping
@@ -100,6 +101,8 @@ class ModelCache:
         # request is faster on one thread than handed to a pool that other workers compete for.
         threadpool_limits(limits=1, user_api="blas")
         self.refresh()
+        gc.collect()
+        gc.freeze()
         self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
         self._thread.start()
 
@@ -111,7 +114,14 @@ class ModelCache:
         await self.reads.close()
 
     def refresh(self) -> None:
-        """Pick up new versions and catalog changes of every tenant; drop tenants without versions."""
+        """Pick up new versions and catalog changes of every tenant; drop tenants without versions.
+
+        After a swap, everything alive is frozen out of the cyclic collector's view (gc.freeze): a
+        snapshot lives until the next swap, and full collections walking the app's and the models'
+        objects paused a busy worker for 115 to 170 ms at a time (with the freeze: about 3 ms).
+        Replaced snapshots are still freed, by reference counting.
+        """
+        before = dict(self._snapshots)
         with Session(self._engine) as session:
             latest = repository.latest_versions(session)
             for tenant_id, version_id in latest.items():
@@ -122,6 +132,8 @@ class ModelCache:
                     session.rollback()
         for tenant_id in set(self._snapshots) - set(latest):
             self._snapshots.pop(tenant_id, None)
+        if self._snapshots != before:
+            gc.freeze()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from service.batching import BatchLoader
 from service.catalog.models import Item, ItemValue
 from service.db import UTCDateTime, is_postgres
 from service.profiles.models import Customer, Event, Preference
@@ -190,39 +191,40 @@ class CustomerRead:
     deactivated: frozenset[str]
 
 
-_DEACTIVATED = "FROM items i WHERE i.tenant_id = :tenant_id AND i.updated_at > :since AND NOT i.active"
-_SEEN = """FROM events e
-    WHERE e.customer_id = c.id AND e.tenant_id = :tenant_id AND e.item_id IS NOT NULL"""
-_STATED = "FROM preferences p WHERE p.customer_id = c.id AND p.tenant_id = :tenant_id"
-# One row, found or not: consent, segment, seen item ids, stated preferences, newly inactive items.
-_CUSTOMER_READ = """
-    SELECT c.consent_personalization, {segment}, {seen}, {stated}, {deactivated}
-    FROM (SELECT 1 AS one) AS request
-    LEFT JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = :external_id
+# Fragments over a request `r` (tenant_id, external_id, since) and its customer `c`.
+_INACTIVE_SINCE = "i.tenant_id = r.tenant_id AND i.updated_at > r.since AND NOT i.active"
+_SEEN = "FROM events e WHERE e.customer_id = c.id AND e.tenant_id = r.tenant_id AND e.item_id IS NOT NULL"
+_STATED = "FROM preferences p WHERE p.customer_id = c.id AND p.tenant_id = r.tenant_id"
+# PostgreSQL: a batch of requests in one statement, one row per request in request order (the lateral
+# join keeps each customer an index lookup, whatever the batch size): consent, segment, seen item ids,
+# stated preferences, items deactivated since the request's cache snapshot.
+_POSTGRES_BATCH = f"""
+    SELECT c.consent_personalization, c.segment, c.seen, c.stated,
+        ARRAY(SELECT i.item_id FROM items i WHERE {_INACTIVE_SINCE})
+    FROM unnest(%(tenant_ids)s::bigint[], %(external_ids)s::text[], %(since)s::timestamptz[])
+        WITH ORDINALITY AS r(tenant_id, external_id, since, n)
+    LEFT JOIN LATERAL (
+        SELECT c.consent_personalization, c.traits ->> '{SEGMENT_TRAIT}' AS segment,
+            ARRAY(SELECT DISTINCT e.item_id {_SEEN}) AS seen,
+            (SELECT json_agg(json_build_array(p.attribute, p.value, p.weight)) {_STATED}) AS stated
+        FROM customers c WHERE c.tenant_id = r.tenant_id AND c.external_id = r.external_id
+    ) c ON true
+    ORDER BY r.n
 """
-_DIALECTS = {
-    "postgresql": {
-        "segment": f"c.traits ->> '{SEGMENT_TRAIT}'",
-        "seen": f"ARRAY(SELECT DISTINCT e.item_id {_SEEN})",
-        "stated": f"(SELECT json_agg(json_build_array(p.attribute, p.value, p.weight)) {_STATED})",
-        "deactivated": f"ARRAY(SELECT i.item_id {_DEACTIVATED})",
-    },
-    "sqlite": {
-        "segment": f"json_extract(c.traits, '$.{SEGMENT_TRAIT}')",
-        "seen": f"(SELECT json_group_array(DISTINCT e.item_id) {_SEEN})",
-        "stated": f"(SELECT json_group_array(json_array(p.attribute, p.value, p.weight)) {_STATED})",
-        "deactivated": f"(SELECT json_group_array(i.item_id) {_DEACTIVATED})",
-    },
-}
-
-
-def _typed(sql: str) -> sa.TextClause:
-    """A text statement whose `since` binds as a UTC timestamp."""
-    return sa.text(sql).bindparams(sa.bindparam("since", type_=UTCDateTime()))
-
-
-_READS = {dialect: _typed(_CUSTOMER_READ.format(**parts)) for dialect, parts in _DIALECTS.items()}
-_DEACTIVATED_READ = _typed(f"SELECT i.item_id {_DEACTIVATED}")
+_ONE_REQUEST = "(SELECT :tenant_id AS tenant_id, :external_id AS external_id, :since AS since) AS r"
+# SQLite: the same row for one request.
+_SQLITE_READ = sa.text(f"""
+    SELECT c.consent_personalization, json_extract(c.traits, '$.{SEGMENT_TRAIT}'),
+        (SELECT json_group_array(DISTINCT e.item_id) {_SEEN}),
+        (SELECT json_group_array(json_array(p.attribute, p.value, p.weight)) {_STATED}),
+        (SELECT json_group_array(i.item_id) FROM items i WHERE {_INACTIVE_SINCE})
+    FROM {_ONE_REQUEST}
+    LEFT JOIN customers c ON c.tenant_id = r.tenant_id AND c.external_id = r.external_id
+""").bindparams(sa.bindparam("since", type_=UTCDateTime()))
+_DEACTIVATED_READ = sa.text(
+    f"SELECT i.item_id FROM (SELECT :tenant_id AS tenant_id, :since AS since) AS r"
+    f" JOIN items i ON {_INACTIVE_SINCE}"
+).bindparams(sa.bindparam("since", type_=UTCDateTime()))
 
 
 def _listed(value: Any) -> list[Any]:
@@ -232,11 +234,21 @@ def _listed(value: Any) -> list[Any]:
     return orjson.loads(value) if isinstance(value, str) else list(value)
 
 
-class ServingReads:
-    """The per-request reads: on PostgreSQL over held-open async connections, else in a worker thread.
+@dataclass(frozen=True)
+class CustomerKey:
+    """What one serving read asks for: a tenant's customer, and changes after the snapshot's time."""
 
-    On PostgreSQL a read is one round trip: no pool checkout ping, no transaction (autocommit), and
-    psycopg prepares the statement after its first executions on a connection.
+    tenant_id: int
+    external_id: str
+    since: datetime
+
+
+class ServingReads:
+    """The per-request reads: on PostgreSQL batched over held-open async connections, else in a thread.
+
+    On PostgreSQL, customer reads that arrive while another is in flight share the next round trip
+    (one statement for the batch, each customer an index lookup); connections run in autocommit, so
+    there is no pool checkout ping and no transaction, and psycopg prepares the statements.
     """
 
     def __init__(self, engine: Engine, size: int) -> None:
@@ -244,19 +256,39 @@ class ServingReads:
         self.postgres = is_postgres(engine)
         self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
         self._slots = asyncio.Semaphore(size)
-        self._sql = {
-            statement: str(statement.compile(dialect=engine.dialect))
-            for statement in (_READS["postgresql"], _DEACTIVATED_READ)
-        }
+        self.customers = BatchLoader(self._customer_rows, concurrency=size)
+        self._deactivated_sql = str(_DEACTIVATED_READ.compile(dialect=engine.dialect))
 
-    async def rows(self, statement: sa.TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """The rows of one statement."""
+    async def deactivated(self, tenant_id: int, since: datetime) -> list[str]:
+        """Items of a tenant deactivated after `since`."""
+        params = {"tenant_id": tenant_id, "since": since}
         if not self.postgres:
-            return await anyio.to_thread.run_sync(self._rows_in_thread, statement, params)
+            rows = await anyio.to_thread.run_sync(self._sqlite_rows, _DEACTIVATED_READ, [params])
+            return [row[0] for row in rows]
+        return [row[0] for row in await self._postgres_rows(self._deactivated_sql, params)]
+
+    async def close(self) -> None:
+        """Close the idle connections."""
+        while self._idle:
+            await self._idle.pop().close()
+
+    async def _customer_rows(self, keys: list[CustomerKey]) -> list[tuple[Any, ...]]:
+        """One row per key, in order."""
+        if not self.postgres:
+            each = [{"tenant_id": k.tenant_id, "external_id": k.external_id, "since": k.since} for k in keys]
+            return await anyio.to_thread.run_sync(self._sqlite_rows, _SQLITE_READ, each)
+        params = {
+            "tenant_ids": [k.tenant_id for k in keys],
+            "external_ids": [k.external_id for k in keys],
+            "since": [k.since for k in keys],
+        }
+        return await self._postgres_rows(_POSTGRES_BATCH, params)
+
+    async def _postgres_rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         async with self._slots:
             connection = self._idle.pop() if self._idle else await self._connect()
             try:
-                cursor = await connection.execute(self._sql[statement], params)
+                cursor = await connection.execute(sql, params)
                 rows = await cursor.fetchall()
             except BaseException:
                 await connection.close()
@@ -264,14 +296,10 @@ class ServingReads:
             self._idle.append(connection)
             return rows
 
-    async def close(self) -> None:
-        """Close the idle connections."""
-        while self._idle:
-            await self._idle.pop().close()
-
-    def _rows_in_thread(self, statement: sa.TextClause, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def _sqlite_rows(self, statement: sa.TextClause, each: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """The rows of a statement run once per parameter set, on one connection."""
         with self._engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(statement, params)]
+            return [tuple(row) for params in each for row in connection.execute(statement, params)]
 
     async def _connect(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
         arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
@@ -281,10 +309,9 @@ class ServingReads:
 async def read_customer(
     reads: ServingReads, tenant_id: int, external_id: str, since: datetime | None
 ) -> CustomerRead:
-    """The serving read, one statement: the customer, their seen items and preferences, new inactives."""
-    statement = _READS["postgresql" if reads.postgres else "sqlite"]
-    params = {"tenant_id": tenant_id, "external_id": external_id, "since": since or _EPOCH}
-    ((consent, segment, seen, stated, deactivated),) = await reads.rows(statement, params)
+    """The serving read: the customer, their seen items and preferences, newly inactive items."""
+    key = CustomerKey(tenant_id, external_id, since or _EPOCH)
+    consent, segment, seen, stated, deactivated = await reads.customers.load(key)
     return CustomerRead(
         found=consent is not None,
         consent=bool(consent),
@@ -297,5 +324,4 @@ async def read_customer(
 
 async def deactivated_items(reads: ServingReads, tenant_id: int, since: datetime | None) -> frozenset[str]:
     """Items deactivated after `since`: one indexed read."""
-    rows = await reads.rows(_DEACTIVATED_READ, {"tenant_id": tenant_id, "since": since or _EPOCH})
-    return frozenset(row[0] for row in rows)
+    return frozenset(await reads.deactivated(tenant_id, since or _EPOCH))
