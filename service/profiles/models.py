@@ -21,11 +21,24 @@ def customer_fk() -> Any:
     return sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False)
 
 
+def feed_position() -> Any:
+    """A change-feed position column, filled by the database (see migration 0006)."""
+    return sa.Column(sa.BigInteger, nullable=False, server_default="0")
+
+
 class Customer(SQLModel, table=True):
-    """One customer of a tenant, addressed by the tenant's own external id."""
+    """One customer of a tenant, addressed by the tenant's own external id.
+
+    (feed_txid, feed_seq) is the customer's place in the change feed: the writing transaction's id
+    and a number from the feed's sequence, moved to the head on every change. On PostgreSQL both are
+    column defaults, so an upsert places its rows in the feed without another statement.
+    """
 
     __tablename__ = "customers"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "external_id"),
+        sa.Index("ix_customers_feed", "tenant_id", "feed_txid", "feed_seq"),
+    )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     tenant_id: int = Field(sa_column=tenant_fk())
@@ -36,6 +49,8 @@ class Customer(SQLModel, table=True):
     source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    feed_txid: int | None = Field(default=None, sa_column=feed_position())
+    feed_seq: int | None = Field(default=None, sa_column=feed_position())
 
 
 class Preference(SQLModel, table=True):
@@ -77,7 +92,11 @@ class Event(SQLModel, table=True):
 
 
 class CustomerChange(SQLModel, table=True):
-    """The latest change of each customer, ordered for the CRM change feed (one row a customer)."""
+    """Tombstones of erased customers in the change feed (one row an erased external id).
+
+    Its ids come from the same sequence as the customers' feed_seq, so that the feed's two sources
+    interleave in one order; a tombstone whose customer exists again is no longer served.
+    """
 
     __tablename__ = "customer_changes"
     __table_args__ = (

@@ -174,40 +174,62 @@ def delete_customer(session: Session, customer: Customer) -> None:
     session.flush()
 
 
-def record_changes(
-    session: Session,
-    tenant_id: int,
-    external_ids: Sequence[str],
-    *,
-    deleted: bool = False,
-) -> None:
-    """Move these customers to the head of the change feed (one row a customer)."""
+# PostgreSQL: the customers move to the head of the feed (their columns' defaults: this transaction's
+# id and the feed sequence's next number).
+_MOVE_TO_HEAD = sa.text("""
+UPDATE customers SET feed_txid = DEFAULT, feed_seq = DEFAULT
+WHERE tenant_id = :tenant_id AND external_id = ANY(CAST(:ids AS text[]))
+""")
+# PostgreSQL: each erased customer's tombstone is placed, or moved, at the head of the feed.
+_TOMBSTONE = sa.text("""
+INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)
+SELECT :tenant_id, e, pg_current_xact_id()::text::bigint, true, now()
+FROM (SELECT DISTINCT e FROM unnest(CAST(:ids AS text[])) AS e) AS ids
+ON CONFLICT (tenant_id, external_id) DO UPDATE SET
+    id = DEFAULT, txid = excluded.txid, deleted = true, changed_at = excluded.changed_at
+""")
+_CUSTOMERS = Customer.__table__  # type: ignore[attr-defined]
+_TOMBSTONES = CustomerChange.__table__  # type: ignore[attr-defined]
+
+
+def record_changes(session: Session, tenant_id: int, external_ids: Sequence[str]) -> None:
+    """Move these (existing) customers to the head of the change feed."""
     if not external_ids:
         return
-    table = CustomerChange.__table__  # type: ignore[attr-defined]
     if is_postgres(session):
-        params = {"tenant_id": tenant_id, "ids": list(external_ids), "deleted": deleted}
-        session.execute(
-            sa.text("DELETE FROM customer_changes WHERE tenant_id = :tenant_id AND external_id = ANY(:ids)"),
-            params,
-        )
-        session.execute(
-            sa.text(
-                "INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)"
-                " SELECT :tenant_id, e, pg_current_xact_id()::text::bigint, :deleted, now()"
-                " FROM unnest(CAST(:ids AS text[])) AS e"
-            ),
-            params,
-        )
+        session.execute(_MOVE_TO_HEAD, {"tenant_id": tenant_id, "ids": list(external_ids)})
         return
-    now = utcnow()
-    for start in range(0, len(external_ids), 5_000):
-        chunk = list(external_ids[start : start + 5_000])
-        session.execute(
-            sa.delete(table).where(table.c.tenant_id == tenant_id, table.c.external_id.in_(chunk))
+    first = _next_feed_numbers(session, tenant_id)
+    statement = (
+        sa.update(_CUSTOMERS)
+        .where(_CUSTOMERS.c.tenant_id == tenant_id, _CUSTOMERS.c.external_id == sa.bindparam("changed"))
+        .values(feed_txid=0, feed_seq=sa.bindparam("position"))
+    )
+    session.execute(statement, [{"changed": e, "position": first + n} for n, e in enumerate(external_ids)])
+
+
+def record_erasures(session: Session, tenant_id: int, external_ids: Sequence[str]) -> None:
+    """Leave a tombstone at the head of the change feed for each erased customer."""
+    if not external_ids:
+        return
+    if is_postgres(session):
+        session.execute(_TOMBSTONE, {"tenant_id": tenant_id, "ids": list(external_ids)})
+        return
+    session.execute(
+        sa.delete(_TOMBSTONES).where(
+            _TOMBSTONES.c.tenant_id == tenant_id, _TOMBSTONES.c.external_id.in_(list(external_ids))
         )
-        rows = [
-            {"tenant_id": tenant_id, "external_id": e, "txid": 0, "deleted": deleted, "changed_at": now}
-            for e in chunk
-        ]
-        session.execute(sa.insert(table), rows)
+    )
+    first, now = _next_feed_numbers(session, tenant_id), utcnow()
+    tombstone = {"tenant_id": tenant_id, "txid": 0, "deleted": True, "changed_at": now}
+    rows = [{**tombstone, "id": first + n, "external_id": e} for n, e in enumerate(external_ids)]
+    session.execute(sa.insert(_TOMBSTONES), rows)
+
+
+def _next_feed_numbers(session: Session, tenant_id: int) -> int:
+    """SQLite: the first free feed number of a tenant (its transaction already holds the write lock)."""
+    customers = sa.select(sa.func.max(_CUSTOMERS.c.feed_seq)).where(
+        _CUSTOMERS.c.tenant_id == tenant_id, _CUSTOMERS.c.feed_txid == 0
+    )
+    tombstones = sa.select(sa.func.max(_TOMBSTONES.c.id))
+    return max(session.execute(customers).scalar() or 0, session.execute(tombstones).scalar() or 0) + 1

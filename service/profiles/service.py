@@ -238,6 +238,6 @@ def erase_customer(
         "events": repository.count_rows(session, Event, customer.id or 0),
     }
     repository.delete_customer(session, customer)
-    repository.record_changes(session, tenant_id, [external_id], deleted=True)
+    repository.record_erasures(session, tenant_id, [external_id])
     audit.record(session, tenant_id, caller, "customer.erased", None, None, counts)
     return ErasureResult(external_id=external_id, deleted=counts)

@@ -38,6 +38,9 @@ DROP_LOSERS = sa.text(
     "DELETE FROM sync_customer_rows s USING unnest(CAST(:lines AS integer[])) AS l(line)"
     " WHERE s.line = l.line"
 )
+# The customers' feed columns take their defaults on insert and on update (this transaction's id and
+# the feed sequence's next number), so the upsert itself moves every written customer to the feed's
+# head. With preferences in the batch, the written customers are kept to replace theirs.
 UPSERT = """
 WITH changed AS (
     INSERT INTO customers AS c (tenant_id, external_id, traits, consent_personalization,
@@ -50,24 +53,32 @@ WITH changed AS (
         consent_personalization = excluded.consent_personalization,
         consent_profiling = excluded.consent_profiling,
         source_updated_at = excluded.source_updated_at,
-        updated_at = excluded.updated_at
+        updated_at = excluded.updated_at,
+        feed_txid = excluded.feed_txid,
+        feed_seq = excluded.feed_seq
     WHERE c.source_updated_at IS NULL OR c.source_updated_at < excluded.source_updated_at
         OR (c.source_updated_at = excluded.source_updated_at
             AND (c.traits, c.consent_personalization, c.consent_profiling) IS DISTINCT FROM
                 (excluded.traits, excluded.consent_personalization, excluded.consent_profiling))
     RETURNING c.id, c.external_id, c.xmax = 0 AS created
-), applied AS (
-    INSERT INTO sync_customer_applied SELECT * FROM changed
-)
+){kept}
 SELECT count(*) FILTER (WHERE created), count(*) FROM changed
 """
+KEPT = """, applied AS (
+    INSERT INTO sync_customer_applied SELECT * FROM changed
+)"""
 # Rows are upserted in key order, so that concurrent batches lock shared customers in the same order;
 # a batch that arrived sorted needs no sort.
-UPSERT_SORTING = sa.text(UPSERT.format(order='ORDER BY external_id COLLATE "C"'))
-UPSERT_IN_ORDER = sa.text(UPSERT.format(order=""))
+UPSERTS = {
+    (in_order, keep): sa.text(
+        UPSERT.format(order="" if in_order else 'ORDER BY external_id COLLATE "C"', kept=KEPT if keep else "")
+    )
+    for in_order in (True, False)
+    for keep in (True, False)
+}
 PREFERENCES_CHANGED = sa.text("""
 WITH changed AS (
-    UPDATE customers u SET updated_at = :now
+    UPDATE customers u SET updated_at = :now, feed_txid = DEFAULT, feed_seq = DEFAULT
     WHERE u.id IN (
         SELECT c.id
         FROM sync_customer_rows s
@@ -106,27 +117,6 @@ REPLACE_PREFERENCES = (
         AS e(attribute text, value text, weight double precision, source text)
     """),
 )
-# The change feed for the customers written: an existing row moves to the head (a new id, this
-# transaction's id), a customer without one gets a new row. It runs as a statement of its own, after
-# the upsert, so that it sees the feed rows of transactions it waited for on the customers' rows.
-# Existing rows are looked up one by one in the (tenant_id, external_id) index (LIMIT keeps the
-# lateral lookup from becoming a scan of the feed), whatever the feed's size.
-RECORD_CHANGES = sa.text("""
-WITH moved AS (
-    UPDATE customer_changes f SET
-        id = DEFAULT, txid = (SELECT pg_current_xact_id()::text::bigint), deleted = false, changed_at = :now
-    FROM sync_customer_applied a CROSS JOIN LATERAL (
-        SELECT e.id FROM customer_changes e
-        WHERE e.tenant_id = :tenant_id AND e.external_id = a.external_id LIMIT 1
-    ) hit
-    WHERE f.id = hit.id
-    RETURNING f.external_id
-)
-INSERT INTO customer_changes (tenant_id, external_id, txid, deleted, changed_at)
-SELECT :tenant_id, a.external_id, (SELECT pg_current_xact_id()::text::bigint), false, :now
-FROM sync_customer_applied a
-WHERE NOT EXISTS (SELECT FROM moved m WHERE m.external_id = a.external_id)
-""")
 
 
 def copy_text(text: str) -> str:
@@ -200,7 +190,8 @@ class CustomerCopy:
         execute = self.session.execute
         if losers:
             execute(DROP_LOSERS, {"lines": list(losers)})
-        created, written = execute(UPSERT_IN_ORDER if self.in_order else UPSERT_SORTING, params).one()
+        upsert = UPSERTS[self.in_order, self.with_preferences]
+        created, written = execute(upsert, params).one()
         winners = self.staged - len(losers)
         same = written
         if written < winners:
@@ -210,8 +201,6 @@ class CustomerCopy:
         if self.with_preferences:
             for statement in REPLACE_PREFERENCES:
                 execute(statement, params)
-        if written:
-            execute(RECORD_CHANGES, params)
         unchanged = same - written
         return MergeCounts(
             created=created,

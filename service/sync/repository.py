@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +21,8 @@ from service.sync.rows import CustomerRow
 from service.sync.rows import Preference as PreferenceRow
 
 CUSTOMERS: sa.Table = Customer.__table__  # type: ignore[attr-defined]
+# Every transaction with a smaller id has ended: changes below it are final and visible.
+HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 CHUNK = 5_000
 
 
@@ -173,22 +177,52 @@ def _write_customers(session: Session, tenant_id: int, rows: list[CustomerRow]) 
     profiles.record_changes(session, tenant_id, external_ids)
 
 
+@dataclass(frozen=True)
+class FeedEntry:
+    """One place in the change feed: a customer's latest change, or an erased customer's tombstone."""
+
+    txid: int
+    id: int
+    external_id: str
+    deleted: bool
+    changed_at: datetime
+
+
 def changes_after(
     session: Session, tenant_id: int, after: tuple[int, int], limit: int
-) -> Sequence[tuple[CustomerChange, Customer | None]]:
-    """Committed changes after a (txid, id) position with the customers as they are now, in feed order."""
-    feed = CustomerChange
-    query = (
-        select(feed, Customer)
-        .outerjoin(
-            Customer,
-            sa.and_(col(Customer.tenant_id) == tenant_id, col(Customer.external_id) == col(feed.external_id)),
-        )
-        .where(col(feed.tenant_id) == tenant_id, sa.tuple_(col(feed.txid), col(feed.id)) > sa.tuple_(*after))
-        .order_by(col(feed.txid), col(feed.id))
-        .limit(limit)
+) -> list[tuple[FeedEntry, Customer | None]]:
+    """Committed changes after a (txid, id) position with the customers as they are now, in feed order.
+
+    The feed has two sources in one order: live customers by their feed columns, and tombstones of
+    customers erased (and not created again). On PostgreSQL both stop at one horizon, the oldest
+    transaction still open, read once: a change of a transaction that may still commit is never
+    passed over.
+    """
+    customers, tombstones = Customer, CustomerChange
+    live = select(customers).where(
+        col(customers.tenant_id) == tenant_id,
+        sa.tuple_(col(customers.feed_txid), col(customers.feed_seq)) > sa.tuple_(*after),
+    )
+    still_there = sa.exists().where(
+        col(customers.tenant_id) == tenant_id, col(customers.external_id) == col(tombstones.external_id)
+    )
+    gone = select(tombstones).where(
+        col(tombstones.tenant_id) == tenant_id,
+        sa.tuple_(col(tombstones.txid), col(tombstones.id)) > sa.tuple_(*after),
+        ~still_there,
     )
     if is_postgres(session):
-        horizon: Any = sa.literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        query = query.where(col(feed.txid) < horizon)
-    return [(change, customer) for change, customer in session.exec(query).all()]
+        horizon = session.execute(sa.text(HORIZON)).scalar_one()
+        live = live.where(col(customers.feed_txid) < horizon)
+        gone = gone.where(col(tombstones.txid) < horizon)
+    live = live.order_by(col(customers.feed_txid), col(customers.feed_seq)).limit(limit)
+    gone = gone.order_by(col(tombstones.txid), col(tombstones.id)).limit(limit)
+    entries: list[tuple[FeedEntry, Customer | None]] = [
+        (FeedEntry(c.feed_txid or 0, c.feed_seq or 0, c.external_id, False, c.updated_at), c)
+        for c in session.exec(live)
+    ]
+    entries += [
+        (FeedEntry(t.txid, t.id or 0, t.external_id, True, t.changed_at), None) for t in session.exec(gone)
+    ]
+    entries.sort(key=lambda entry: (entry[0].txid, entry[0].id))
+    return entries[:limit]

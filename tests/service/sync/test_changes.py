@@ -110,6 +110,36 @@ def test_erasure_is_a_tombstone(client: TestClient, make_key) -> None:
     assert [(c["external_id"], c["deleted"], c["profile"]) for c in seen] == [("a", True, None)]
 
 
+def test_a_customer_created_again_after_erasure_is_live_in_the_feed(client: TestClient, make_key) -> None:
+    crm = make_key("crm")
+    post(client, crm, ["a", "b"])
+    _, cursor = follow(client, crm, None, expect=2)
+    assert client.delete("/v1/customers/a", headers=crm).status_code == 200
+    _, after_erasure = follow(client, crm, cursor, expect=1)
+    post(client, crm, ["a"])
+    seen, _ = follow(client, crm, after_erasure, expect=1)
+    assert [(c["external_id"], c["deleted"]) for c in seen] == [("a", False)]
+    everything = [(c["external_id"], c["deleted"]) for c in follow(client, crm, None, expect=2)[0]]
+    assert everything == [("b", False), ("a", False)]
+
+
+def test_tombstones_and_changes_interleave_in_one_order_across_pages(client: TestClient, make_key) -> None:
+    crm = make_key("crm")
+    post(client, crm, ["a", "b", "c", "d"])
+    _, cursor = follow(client, crm, None, expect=4)
+    assert client.delete("/v1/customers/b", headers=crm).status_code == 200
+    post(client, crm, ["e"])
+    assert client.delete("/v1/customers/a", headers=crm).status_code == 200
+    client.put("/v1/customers/c", json={"traits": {"v": 2}}, headers=crm)
+    seen, _ = follow(client, crm, cursor, limit=1, expect=4)
+    assert [(c["external_id"], c["deleted"]) for c in seen] == [
+        ("b", True),
+        ("e", False),
+        ("a", True),
+        ("c", False),
+    ]
+
+
 def test_feed_is_per_tenant(client: TestClient, make_key) -> None:
     a, b = make_key("crm", tenant="a"), make_key("crm", tenant="b")
     post(client, a, ["only-a"])
