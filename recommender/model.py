@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2
 _SCORING_CHUNK = 1024
 
 ProgressCallback = Callable[[int, int], None]
@@ -82,10 +82,19 @@ class TrainedModel:
     preferences: IdMap
     preference_embeddings: np.ndarray
     preference_biases: np.ndarray
+    seen_indptr: np.ndarray | None = None
+    seen_indices: np.ndarray | None = None
 
     def knows(self, customer_id: str) -> bool:
         """Whether the customer had events at training time."""
         return customer_id in self.users
+
+    def seen_at_training(self, customer_id: str) -> np.ndarray | None:
+        """Positions of the items a known customer chose in the training events (None: not kept)."""
+        if self.seen_indptr is None or self.seen_indices is None or customer_id not in self.users:
+            return None
+        position = self.users.position(customer_id)
+        return self.seen_indices[self.seen_indptr[position] : self.seen_indptr[position + 1]]
 
     def score_user(self, customer_id: str) -> np.ndarray:
         """LightFM's prediction for a known customer over all items (KeyError when unknown)."""
@@ -129,28 +138,30 @@ class TrainedModel:
 
     def save(self) -> bytes:
         """The model as npz bytes (no pickled objects)."""
+        arrays = {
+            "artifact_version": np.array(ARTIFACT_VERSION),
+            "users": self.users.ids,
+            "items": self.items.ids,
+            "preferences": self.preferences.ids,
+            "user_embeddings": self.user_embeddings,
+            "user_biases": self.user_biases,
+            "item_embeddings": self.item_embeddings,
+            "item_biases": self.item_biases,
+            "preference_embeddings": self.preference_embeddings,
+            "preference_biases": self.preference_biases,
+        }
+        if self.seen_indptr is not None and self.seen_indices is not None:
+            arrays.update(seen_indptr=self.seen_indptr, seen_indices=self.seen_indices)
         buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            artifact_version=np.array(ARTIFACT_VERSION),
-            users=self.users.ids,
-            items=self.items.ids,
-            preferences=self.preferences.ids,
-            user_embeddings=self.user_embeddings,
-            user_biases=self.user_biases,
-            item_embeddings=self.item_embeddings,
-            item_biases=self.item_biases,
-            preference_embeddings=self.preference_embeddings,
-            preference_biases=self.preference_biases,
-        )
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
 
     @classmethod
     def load(cls, data: bytes) -> TrainedModel:
-        """A model from bytes written by save()."""
+        """A model from bytes written by save() (version 1 kept no seen items)."""
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
             version = int(stored["artifact_version"])
-            if version != ARTIFACT_VERSION:
+            if version not in (1, ARTIFACT_VERSION):
                 raise ValueError(f"unsupported model artifact version {version}")
             return cls(
                 users=IdMap(stored["users"].tolist()),
@@ -162,6 +173,8 @@ class TrainedModel:
                 item_biases=stored["item_biases"],
                 preference_embeddings=stored["preference_embeddings"],
                 preference_biases=stored["preference_biases"],
+                seen_indptr=stored.get("seen_indptr"),
+                seen_indices=stored.get("seen_indices"),
             )
 
     @cached_property
@@ -233,6 +246,7 @@ def fit(
 
     item_biases, item_embeddings = model.get_item_representations(item_matrix)
     user_biases, user_embeddings = model.get_user_representations(user_matrix)
+    seen = _seen_matrix(users, items, customers, items_chosen)
     return TrainedModel(
         users=users,
         items=items,
@@ -243,7 +257,20 @@ def fit(
         preferences=preferences,
         preference_embeddings=model.user_embeddings[len(users) :],
         preference_biases=model.user_biases[len(users) :],
+        seen_indptr=seen.indptr.astype(np.int64),
+        seen_indices=seen.indices.astype(np.int32),
     )
+
+
+def _seen_matrix(
+    users: IdMap, items: IdMap, customers: np.ndarray, items_chosen: np.ndarray
+) -> sp.csr_matrix:
+    """Which items each customer chose in the events, whatever the weight (CSR, sorted positions)."""
+    rows, columns = users.positions(customers), items.positions(items_chosen)
+    ones = np.ones(rows.size, dtype=np.int8)
+    seen = sp.csr_matrix((ones, (rows, columns)), shape=(len(users), len(items)))
+    seen.sum_duplicates()
+    return seen
 
 
 def _interaction_matrix(

@@ -88,6 +88,17 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def oldest_open_transaction(session: Session) -> int | None:
+    """PostgreSQL: the oldest transaction id still running; every older one has ended (None: SQLite).
+
+    Rows stamped with a smaller transaction id are final and visible to every read from now on.
+    """
+    if not is_postgres(session):
+        return None
+    query = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    return int(session.execute(sa.text(query)).scalar_one())
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""

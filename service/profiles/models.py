@@ -21,8 +21,9 @@ def customer_fk() -> Any:
     return sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False)
 
 
-def feed_position() -> Any:
-    """A change-feed position column, filled by the database (see migration 0006)."""
+def filled_in() -> Any:
+    """A bigint the database fills: on PostgreSQL its default is the writing transaction's id or a
+    sequence's next number (migrations 0006, 0007); on SQLite it is 0 unless the application sets it."""
     return sa.Column(sa.BigInteger, nullable=False, server_default="0")
 
 
@@ -49,8 +50,8 @@ class Customer(SQLModel, table=True):
     source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    feed_txid: int | None = Field(default=None, sa_column=feed_position())
-    feed_seq: int | None = Field(default=None, sa_column=feed_position())
+    feed_txid: int | None = Field(default=None, sa_column=filled_in())
+    feed_seq: int | None = Field(default=None, sa_column=filled_in())
 
 
 class Preference(SQLModel, table=True):
@@ -76,7 +77,6 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "event_id"),
         sa.Index("ix_events_tenant_customer_time", "tenant_id", "customer_id", "occurred_at"),
-        sa.Index("ix_events_customer", "customer_id"),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -89,6 +89,7 @@ class Event(SQLModel, table=True):
     value: str | None = Field(default=None, max_length=200)
     weight: float = 1.0
     occurred_at: datetime = Field(sa_type=UTCDateTime)
+    txid: int | None = Field(default=None, sa_column=filled_in())
 
 
 class CustomerChange(SQLModel, table=True):

@@ -48,6 +48,17 @@ class Snapshot:
     values: Mapping[str, Mapping[str, np.ndarray]]
     since: datetime | None
     signature: tuple[int, Any]
+    events_before_txid: int | None = None
+
+    def events_from_txid(self, customer_id: str) -> int:
+        """From which transaction on the serving read must fetch a customer's chosen items (0: all).
+
+        The model keeps what each customer chose in its training read; every event of a transaction
+        older than the read's horizon was in it, so only younger ones are read per request.
+        """
+        if self.events_before_txid is None or self.model.seen_at_training(customer_id) is None:
+            return 0
+        return self.events_before_txid
 
 
 def build_snapshot(
@@ -58,6 +69,7 @@ def build_snapshot(
     catalog: repository.CatalogState,
     since: datetime | None = None,
     signature: tuple[int, Any] = (0, None),
+    events_before_txid: int | None = None,
 ) -> Snapshot:
     """A snapshot from a model version's parts and the catalog state read with it."""
     positions: dict[str, dict[str, list[int]]] = {}
@@ -77,6 +89,7 @@ def build_snapshot(
         },
         since=since,
         signature=signature,
+        events_before_txid=events_before_txid,
     )
 
 
@@ -149,16 +162,17 @@ class ModelCache:
                 return
             model, popularity = current.model, current.recommender.popularity
             gate: Mapping[str, Any] = {"strategy": current.strategy.value, "reason": current.gate_reason}
+            horizon = current.events_before_txid
         else:
             row = repository.load_version(session, tenant_id, version_id)
             if row is None:
                 return
             model, popularity = TrainedModel.load(row.artifact), PopularityTable.load(row.popularity)
-            gate = row.gate
+            gate, horizon = row.gate, row.events_before_txid
         _, latest_change = repository.catalog_signature(session, tenant_id, None)
         since = None if latest_change is None else latest_change - SETTLE
         signature = repository.catalog_signature(session, tenant_id, since)
         catalog = repository.catalog_state(session, tenant_id)
         self._snapshots[tenant_id] = build_snapshot(
-            version_id, gate, model, popularity, catalog, since, signature
+            version_id, gate, model, popularity, catalog, since, signature, horizon
         )

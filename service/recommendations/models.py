@@ -22,10 +22,8 @@ ITEMS_DEACTIVATED_INDEX = sa.Index(
     postgresql_where=sa.text("NOT active"),
     sqlite_where=sa.text("NOT active"),
 )
-# Each request reads the customer's seen item ids from an index alone (an index-only scan).
-EVENTS_SEEN_INDEX = sa.Index(
-    "ix_events_tenant_customer_item", col(Event.tenant_id), col(Event.customer_id), col(Event.item_id)
-)
+# Each request reads the items a customer chose after the model's training read: a range of this index.
+EVENTS_SEEN_INDEX = sa.Index("ix_events_customer_txid", col(Event.customer_id), col(Event.txid))
 
 
 class ModelVersion(SQLModel, table=True):
@@ -48,4 +46,6 @@ class ModelVersion(SQLModel, table=True):
     gate: dict[str, Any] = Field(sa_type=JsonColumn)
     features: dict[str, Any] = Field(sa_type=JsonColumn)
     params: dict[str, Any] = Field(sa_type=JsonColumn)
+    # Every event of a transaction older than this was in the training read (None: not known).
+    events_before_txid: int | None = Field(default=None, sa_type=sa.BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

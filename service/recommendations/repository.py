@@ -193,7 +193,8 @@ class CustomerRead:
 
 # Fragments over a request `r` (tenant_id, external_id, since) and its customer `c`.
 _INACTIVE_SINCE = "i.tenant_id = r.tenant_id AND i.updated_at > r.since AND NOT i.active"
-_SEEN = "FROM events e WHERE e.customer_id = c.id AND e.tenant_id = r.tenant_id AND e.item_id IS NOT NULL"
+_SEEN = """FROM events e WHERE e.customer_id = c.id AND e.txid >= r.events_from
+    AND e.tenant_id = r.tenant_id AND e.item_id IS NOT NULL"""
 _STATED = "FROM preferences p WHERE p.customer_id = c.id AND p.tenant_id = r.tenant_id"
 # PostgreSQL: a batch of requests in one statement, one row per request in request order (the lateral
 # join keeps each customer an index lookup, whatever the batch size): consent, segment, seen item ids,
@@ -201,8 +202,8 @@ _STATED = "FROM preferences p WHERE p.customer_id = c.id AND p.tenant_id = r.ten
 _POSTGRES_BATCH = f"""
     SELECT c.consent_personalization, c.segment, c.seen, c.stated,
         ARRAY(SELECT i.item_id FROM items i WHERE {_INACTIVE_SINCE})
-    FROM unnest(%(tenant_ids)s::bigint[], %(external_ids)s::text[], %(since)s::timestamptz[])
-        WITH ORDINALITY AS r(tenant_id, external_id, since, n)
+    FROM unnest(%(tenant_ids)s::bigint[], %(external_ids)s::text[], %(since)s::timestamptz[],
+        %(events_from)s::bigint[]) WITH ORDINALITY AS r(tenant_id, external_id, since, events_from, n)
     LEFT JOIN LATERAL (
         SELECT c.consent_personalization, c.traits ->> '{SEGMENT_TRAIT}' AS segment,
             ARRAY(SELECT DISTINCT e.item_id {_SEEN}) AS seen,
@@ -211,7 +212,8 @@ _POSTGRES_BATCH = f"""
     ) c ON true
     ORDER BY r.n
 """
-_ONE_REQUEST = "(SELECT :tenant_id AS tenant_id, :external_id AS external_id, :since AS since) AS r"
+_ONE_REQUEST = """(SELECT :tenant_id AS tenant_id, :external_id AS external_id, :since AS since,
+    :events_from AS events_from) AS r"""
 # SQLite: the same row for one request.
 _SQLITE_READ = sa.text(f"""
     SELECT c.consent_personalization, json_extract(c.traits, '$.{SEGMENT_TRAIT}'),
@@ -241,6 +243,7 @@ class CustomerKey:
     tenant_id: int
     external_id: str
     since: datetime
+    events_from_txid: int = 0
 
 
 class ServingReads:
@@ -275,12 +278,16 @@ class ServingReads:
     async def _customer_rows(self, keys: list[CustomerKey]) -> list[tuple[Any, ...]]:
         """One row per key, in order."""
         if not self.postgres:
-            each = [{"tenant_id": k.tenant_id, "external_id": k.external_id, "since": k.since} for k in keys]
+            each = [
+                {"tenant_id": k.tenant_id, "external_id": k.external_id, "since": k.since, "events_from": 0}
+                for k in keys
+            ]
             return await anyio.to_thread.run_sync(self._sqlite_rows, _SQLITE_READ, each)
         params = {
             "tenant_ids": [k.tenant_id for k in keys],
             "external_ids": [k.external_id for k in keys],
             "since": [k.since for k in keys],
+            "events_from": [k.events_from_txid for k in keys],
         }
         return await self._postgres_rows(_POSTGRES_BATCH, params)
 
@@ -307,10 +314,10 @@ class ServingReads:
 
 
 async def read_customer(
-    reads: ServingReads, tenant_id: int, external_id: str, since: datetime | None
+    reads: ServingReads, tenant_id: int, external_id: str, since: datetime | None, events_from_txid: int = 0
 ) -> CustomerRead:
-    """The serving read: the customer, their seen items and preferences, newly inactive items."""
-    key = CustomerKey(tenant_id, external_id, since or _EPOCH)
+    """The serving read: the customer, items chosen from a transaction on, preferences, new inactives."""
+    key = CustomerKey(tenant_id, external_id, since or _EPOCH, events_from_txid)
     consent, segment, seen, stated, deactivated = await reads.customers.load(key)
     return CustomerRead(
         found=consent is not None,

@@ -78,7 +78,8 @@ async def recommendations(
 ) -> dict[str, Any]:
     """A customer's recommendations: one database read, the rest in memory."""
     snapshot = _snapshot(cache, tenant_id)
-    read = await repository.read_customer(cache.reads, tenant_id, external_id, snapshot.since)
+    events_from = snapshot.events_from_txid(external_id)
+    read = await repository.read_customer(cache.reads, tenant_id, external_id, snapshot.since, events_from)
     return serving.recommend(snapshot, external_id, read, query)
 
 

@@ -32,14 +32,17 @@ class RecommendationQuery:
 
 @dataclass(frozen=True)
 class NarrowedFilter(ItemFilter):
-    """An item filter further narrowed by a precomputed mask over the catalog."""
+    """An item filter further narrowed by a precomputed mask and by item positions to hide."""
 
     narrowed: np.ndarray | None = field(default=None, compare=False)
+    hidden: np.ndarray | None = field(default=None, compare=False)
 
     def mask(self, items: IdMap) -> np.ndarray:
-        """The base filter's mask, and the narrowing mask when there is one."""
-        base = super().mask(items)
-        return base if self.narrowed is None else base & self.narrowed
+        """The base filter's mask, without the hidden positions, and the narrowing mask if any."""
+        mask = super().mask(items)
+        if self.hidden is not None:
+            mask[self.hidden] = False
+        return mask if self.narrowed is None else mask & self.narrowed
 
 
 def recommend(
@@ -47,10 +50,14 @@ def recommend(
 ) -> dict[str, Any]:
     """Top-k through the chain the gate allows, with the strategy that answered and why."""
     personal = read.found and read.consent
+    exclude_seen = personal and query.exclude_seen
+    # The read brought the items chosen since the training read; the model keeps those before it.
+    read_since_training = snapshot.events_from_txid(external_id) > 0
     item_filter = NarrowedFilter(
-        seen=read.seen if personal and query.exclude_seen else frozenset(),
+        seen=read.seen if exclude_seen else frozenset(),
         excluded=query.exclude | read.deactivated,
         narrowed=_attribute_mask(snapshot, query.filters),
+        hidden=snapshot.model.seen_at_training(external_id) if exclude_seen and read_since_training else None,
     )
     recommender = snapshot.recommender
     if not personal:

@@ -22,7 +22,7 @@ from recommender.evaluation import (
 from recommender.model import Hyperparameters, ProgressCallback, TrainedModel, fit
 from recommender.ranking import ItemFilter, PopularityTable, Recommender, ServingPath, build_popularity
 from service.config import Settings
-from service.db import session_scope
+from service.db import oldest_open_transaction, session_scope
 from service.errors import Conflict
 from service.jobs.models import Run
 from service.jobs.runner import Progress
@@ -151,6 +151,8 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
             for public, decision, _ in current_decisions(session, run.tenant_id)
             if decision.decision == "tailor"
         )
+        # Read before the events: every event of an older transaction is in the read below.
+        horizon = oldest_open_transaction(session)
         data = TrainingData(
             events=repository.training_events(session, run.tenant_id),
             item_features=repository.item_features(session, run.tenant_id, tailored),
@@ -190,6 +192,7 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         gate=gate,
         features=features,
         params=run.params,
+        events_before_txid=horizon,
     )
 
     def write(session: Session) -> dict[str, Any]:

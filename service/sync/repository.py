@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service.db import is_postgres, upsert_insert, utcnow
+from service.db import is_postgres, oldest_open_transaction, upsert_insert, utcnow
 from service.profiles import repository as profiles
 from service.profiles.models import Customer, CustomerChange, Preference
 from service.sync.driver import driver_connection
@@ -21,8 +21,6 @@ from service.sync.rows import CustomerRow
 from service.sync.rows import Preference as PreferenceRow
 
 CUSTOMERS: sa.Table = Customer.__table__  # type: ignore[attr-defined]
-# Every transaction with a smaller id has ended: changes below it are final and visible.
-HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 CHUNK = 5_000
 
 
@@ -211,8 +209,8 @@ def changes_after(
         sa.tuple_(col(tombstones.txid), col(tombstones.id)) > sa.tuple_(*after),
         ~still_there,
     )
-    if is_postgres(session):
-        horizon = session.execute(sa.text(HORIZON)).scalar_one()
+    horizon = oldest_open_transaction(session)
+    if horizon is not None:
         live = live.where(col(customers.feed_txid) < horizon)
         gone = gone.where(col(tombstones.txid) < horizon)
     live = live.order_by(col(customers.feed_txid), col(customers.feed_seq)).limit(limit)

@@ -89,6 +89,30 @@ def test_save_and_load_give_identical_scores(taste_model: TrainedModel) -> None:
     assert loaded.similar_items("crime0", 3) == taste_model.similar_items("crime0", 3)
 
 
+def test_the_model_keeps_each_customers_chosen_items_whatever_their_weight() -> None:
+    customers = np.array(["a", "a", "a", "b", "b"])
+    items = np.array(["x", "y", "x", "y", "z"])
+    model = fit(customers, items, np.array([1.0, 0.0, 1.0, 1.0, -1.0]), hyperparameters=FAST)
+    for customer, chosen in (("a", ["x", "y"]), ("b", ["y", "z"])):
+        positions = model.seen_at_training(customer)
+        assert positions is not None and model.items.ids[positions].tolist() == chosen
+    assert model.seen_at_training("nobody") is None
+    loaded = TrainedModel.load(model.save())
+    assert np.array_equal(loaded.seen_at_training("b"), model.seen_at_training("b"))
+
+
+def test_a_version_1_artifact_loads_without_chosen_items(taste_model: TrainedModel) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    with np.load(io.BytesIO(taste_model.save())) as stored:
+        old = {k: v for k, v in stored.items() if not k.startswith("seen_")}
+        np.savez(buffer, **{**old, "artifact_version": np.array(1)})
+    loaded = TrainedModel.load(buffer.getvalue())
+    assert loaded.seen_at_training("u0") is None
+    assert np.array_equal(loaded.score_user("u0"), taste_model.score_user("u0"))
+
+
 def test_load_rejects_unknown_artifact_version(taste_model: TrainedModel) -> None:
     import io
 

@@ -38,3 +38,27 @@ def test_batched_reads_answer_each_request_for_its_own_tenant_and_customer(db: A
         assert read.found == (customer != "nobody")
         assert read.seen == expected
         assert read.consent == (read.found and customer != "c4")
+
+
+def test_after_training_the_read_brings_only_items_chosen_since(bookstore, db: Any, make_key: Any) -> None:
+    snapshot = bookstore.client.app.state.model_cache.get(tenant_id(db, bookstore.tenant))
+    trained = set(snapshot.model.items.ids[snapshot.model.seen_at_training("c5")].tolist())
+    assert trained == set(bookstore.log.item_ids[bookstore.log.customer_ids == "c5"].tolist())
+    event = {"event_id": "late-1", "customer_id": "c5", "type": "view", "item_id": "b-new"}
+    event["occurred_at"] = "2027-01-01T00:00:00Z"
+    crm = make_key("crm", bookstore.tenant)
+    assert bookstore.client.post("/v1/events", json={"events": [event]}, headers=crm).status_code == 200
+
+    async def read() -> CustomerRead:
+        serving = ServingReads(db.engine, size=1)
+        try:
+            tid, since = tenant_id(db, bookstore.tenant), snapshot.since
+            return await read_customer(serving, tid, "c5", since, snapshot.events_from_txid("c5"))
+        finally:
+            await serving.close()
+
+    if db.backend == "postgres":
+        assert snapshot.events_before_txid is not None and snapshot.events_from_txid("c5") > 0
+        assert asyncio.run(read()).seen == {"b-new"}
+    else:  # no transaction ids: every chosen item is read
+        assert snapshot.events_from_txid("c5") == 0 and asyncio.run(read()).seen == trained | {"b-new"}

@@ -28,6 +28,16 @@ def test_seen_items_are_left_out_unless_asked(bookstore) -> None:
     assert set(ids(everything)) & bought(bookstore, "c5")
 
 
+def test_an_item_chosen_after_training_is_left_out_at_once(bookstore, make_key) -> None:
+    top = ids(bookstore.recommend("c5", k=3))
+    event = {"event_id": "late-1", "customer_id": "c5", "type": "purchase", "item_id": top[0]}
+    event["occurred_at"] = "2027-01-01T00:00:00Z"
+    crm = make_key("crm", bookstore.tenant)
+    assert bookstore.client.post("/v1/events", json={"events": [event]}, headers=crm).status_code == 200
+    after = ids(bookstore.recommend("c5", k=3))
+    assert top[0] not in after and after[:2] == top[1:]
+
+
 def test_excluded_items_comma_separated_or_repeated(bookstore) -> None:
     top = ids(bookstore.recommend("c5", k=4))
     answer = bookstore.recommend("c5", k=4, exclude=[f"{top[0]},{top[1]}", top[2]])
