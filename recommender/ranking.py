@@ -24,15 +24,23 @@ class ServingPath(StrEnum):
 
 
 def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
-    """Positions of the k highest allowed scores, best first, ties by position."""
-    candidates = np.arange(scores.size) if allowed is None else np.flatnonzero(allowed)
-    if k <= 0 or candidates.size == 0:
+    """Positions of the k highest allowed scores, best first, ties by position.
+
+    Disallowed items are pushed to -inf in one pass instead of gathering the allowed ones first:
+    over a large catalog that saves an index array and a gather as long as the catalog.
+    """
+    count = scores.size if allowed is None else int(np.count_nonzero(allowed))
+    k = min(k, count)
+    if k <= 0:
         return np.empty(0, dtype=np.int64)
-    candidate_scores = scores[candidates]
-    if k < candidates.size:
-        keep = np.argpartition(-candidate_scores, k - 1)[:k]
-        candidates, candidate_scores = candidates[keep], candidate_scores[keep]
-    return candidates[np.lexsort((candidates, -candidate_scores))]
+    ranked = scores if allowed is None else np.where(allowed, scores, -np.inf)
+    if k < ranked.size:
+        candidates = np.argpartition(ranked, ranked.size - k)[ranked.size - k :]
+    else:
+        candidates = np.arange(ranked.size)
+    if allowed is not None and k == count:
+        candidates = candidates[allowed[candidates]]
+    return candidates[np.lexsort((candidates, -ranked[candidates]))]
 
 
 @dataclass(frozen=True)
