@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from threading import Lock
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.batching import BatchLoader
 from service.errors import Forbidden, Unauthorized
 from service.tenancy import repository
 from service.tenancy.models import Role
@@ -32,42 +32,48 @@ class Caller:
 
 
 class KeyCache:
-    """Resolved keys kept for a few seconds, so a request costs no extra database read."""
+    """Resolved keys kept for a few seconds, so a request costs no extra database read.
+
+    Used on the event loop only. When an entry expires under load, the requests that find it
+    expired share one database read (a single flight per key), not one read each.
+    """
 
     def __init__(self, engine: Engine, ttl_seconds: float) -> None:
         self._engine = engine
         self._ttl = ttl_seconds
         self._entries: dict[str, tuple[float, Caller | None]] = {}
-        self._lock = Lock()
+        self._loads = BatchLoader(self._load_in_thread, concurrency=2)
 
     def cached(self, key: str) -> tuple[bool, Caller | None]:
         """(True, caller-or-None) when the key was resolved recently; (False, None) when it must be read."""
-        with self._lock:
-            entry = self._entries.get(hash_key(key))
+        entry = self._entries.get(hash_key(key))
         if entry is not None and entry[0] > time.monotonic():
             return True, entry[1]
         return False, None
 
-    def resolve(self, key: str) -> Caller | None:
+    async def resolve(self, key: str) -> Caller | None:
         """The caller for a key, or None for an unknown or revoked key (reads the database on a miss)."""
         known, caller = self.cached(key)
         if known:
             return caller
         digest = hash_key(key)
-        caller = self._load(digest)
-        with self._lock:
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            self._entries[digest] = (time.monotonic() + self._ttl, caller)
+        caller = await self._loads.load(digest)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[digest] = (time.monotonic() + self._ttl, caller)
         return caller
 
-    def _load(self, digest: str) -> Caller | None:
-        """Read the key row."""
+    async def _load_in_thread(self, digests: list[str]) -> list[Caller | None]:
+        return await run_in_threadpool(self._load, digests)
+
+    def _load(self, digests: list[str]) -> list[Caller | None]:
+        """Read the key rows."""
         with Session(self._engine) as session:
-            row = repository.find_active_key(session, digest)
-            if row is None or row.id is None:
-                return None
-            return Caller(key_id=row.id, tenant_id=row.tenant_id, role=Role(row.role))
+            rows = [repository.find_active_key(session, digest) for digest in digests]
+        return [
+            None if row is None or row.id is None else Caller(row.id, row.tenant_id, Role(row.role))
+            for row in rows
+        ]
 
 
 async def current_caller(
@@ -80,7 +86,7 @@ async def current_caller(
     cache: KeyCache = request.app.state.key_cache
     known, caller = cache.cached(credentials.credentials)
     if not known:
-        caller = await run_in_threadpool(cache.resolve, credentials.credentials)
+        caller = await cache.resolve(credentials.credentials)
     if caller is None:
         raise Unauthorized("The API key is unknown or revoked.")
     return caller

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi.testclient import TestClient
+
+from service.auth import Caller, KeyCache
+from service.tenancy.models import Role
 
 PROFILE = {"traits": {"segment": "gold"}, "consent": {"personalization": True, "profiling": True}}
 
@@ -46,3 +51,27 @@ def test_admin_may_do_everything(client: TestClient, make_key) -> None:
     admin = make_key("admin")
     assert client.put("/v1/customers/c-1", json=PROFILE, headers=admin).status_code == 201
     assert client.get("/v1/customers", headers=admin).status_code == 200
+
+
+class CountingKeyCache(KeyCache):
+    """A key cache that counts its database reads."""
+
+    reads = 0
+
+    def _load(self, digests: list[str]) -> list[Caller | None]:
+        self.reads += 1
+        return super()._load(digests)
+
+
+def test_requests_finding_a_key_expired_share_one_database_read(db, make_key) -> None:
+    key = make_key("crm")["Authorization"].removeprefix("Bearer ")
+    cache = CountingKeyCache(db.engine, ttl_seconds=60)
+
+    async def many() -> list[Caller | None]:
+        return list(await asyncio.gather(*(cache.resolve(key) for _ in range(20))))
+
+    callers = asyncio.run(many())
+    assert cache.reads == 1 and len(set(callers)) == 1 and callers[0] is not None
+    assert callers[0].role == Role.crm
+    assert asyncio.run(cache.resolve("tw_made_up")) is None
+    assert cache.cached(key) == (True, callers[0])
