@@ -26,21 +26,20 @@ class ServingPath(StrEnum):
 def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
     """Positions of the k highest allowed scores, best first, ties by position.
 
-    Disallowed items are pushed to -inf in one pass instead of gathering the allowed ones first:
+    Disallowed items are pushed to the end in one pass instead of gathering the allowed ones first:
     over a large catalog that saves an index array and a gather as long as the catalog.
     """
     count = scores.size if allowed is None else int(np.count_nonzero(allowed))
     k = min(k, count)
     if k <= 0:
         return np.empty(0, dtype=np.int64)
-    ranked = scores if allowed is None else np.where(allowed, scores, -np.inf)
-    if k < ranked.size:
-        candidates = np.argpartition(ranked, ranked.size - k)[ranked.size - k :]
-    else:
-        candidates = np.arange(ranked.size)
+    # Negated, so that the k sought sit at the front: selecting there stays fast when most scores tie
+    # (a popularity list is mostly zeros), which selecting at the back of the order does not.
+    cost = -scores if allowed is None else np.where(allowed, -scores, np.inf)
+    candidates = np.argpartition(cost, k - 1)[:k] if k < cost.size else np.arange(cost.size)
     if allowed is not None and k == count:
         candidates = candidates[allowed[candidates]]
-    return candidates[np.lexsort((candidates, -ranked[candidates]))]
+    return candidates[np.lexsort((candidates, cost[candidates]))]
 
 
 @dataclass(frozen=True)
