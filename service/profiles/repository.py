@@ -58,11 +58,14 @@ def replace_preferences(session: Session, customer_ids: Sequence[int], rows: lis
 
 def ensure_customers(
     session: Session, tenant_id: int, external_ids: Iterable[str], defaults: dict[str, Any]
-) -> tuple[dict[str, int], list[str]]:
-    """Ids of the given customers, creating the missing ones with the defaults; also the created."""
+) -> dict[str, int]:
+    """Ids of the given customers, creating the missing ones with the defaults.
+
+    The created customers enter the change feed: on PostgreSQL by their feed columns' defaults.
+    """
     wanted = sorted(set(external_ids))
     if not wanted:
-        return {}, []
+        return {}
     if is_postgres(session):
         return _ensure_customers_pg(session, tenant_id, wanted, defaults)
     existing = customer_ids(session, tenant_id, wanted)
@@ -81,12 +84,13 @@ def ensure_customers(
     ]
     if rows:
         session.execute(sa.insert(Customer.__table__), rows)  # type: ignore[attr-defined]
-    return customer_ids(session, tenant_id, wanted), created
+    record_changes(session, tenant_id, created)
+    return customer_ids(session, tenant_id, wanted)
 
 
 def _ensure_customers_pg(
     session: Session, tenant_id: int, wanted: list[str], defaults: dict[str, Any]
-) -> tuple[dict[str, int], list[str]]:
+) -> dict[str, int]:
     """One round trip: insert the missing customers and read every id (new and existing)."""
     query = sa.text(
         "WITH wanted AS (SELECT unnest(CAST(:ids AS text[])) AS external_id),"
@@ -95,8 +99,8 @@ def _ensure_customers_pg(
         "   SELECT :tenant_id, external_id, '{}'::jsonb, :personalization, :profiling, now(), now()"
         "   FROM wanted"
         "   ON CONFLICT (tenant_id, external_id) DO NOTHING RETURNING external_id, id)"
-        " SELECT external_id, id, true FROM created"
-        " UNION ALL SELECT c.external_id, c.id, false FROM customers c JOIN wanted USING (external_id)"
+        " SELECT external_id, id FROM created"
+        " UNION ALL SELECT c.external_id, c.id FROM customers c JOIN wanted USING (external_id)"
         " WHERE c.tenant_id = :tenant_id"
     )
     params = {
@@ -105,13 +109,7 @@ def _ensure_customers_pg(
         "personalization": defaults["consent_personalization"],
         "profiling": defaults["consent_profiling"],
     }
-    ids: dict[str, int] = {}
-    created: list[str] = []
-    for external_id, internal_id, is_new in session.execute(query, params):
-        ids[external_id] = internal_id
-        if is_new:
-            created.append(external_id)
-    return ids, created
+    return {external_id: internal_id for external_id, internal_id in session.execute(query, params)}
 
 
 def customer_ids(session: Session, tenant_id: int, external_ids: Sequence[str]) -> dict[str, int]:

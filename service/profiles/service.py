@@ -186,10 +186,9 @@ def ingest_events(
     if len(raw) > limit:
         raise PayloadTooLarge(f"A batch holds at most {limit} events; this one has {len(raw)}.")
     valid, rejected, repeats = _validate_events(raw)
-    ids, created = repository.ensure_customers(
+    ids = repository.ensure_customers(
         session, tenant_id, (e.customer_id for e in valid), default_consent(session, tenant_id)
     )
-    repository.record_changes(session, tenant_id, created)
     rows = [
         {
             "tenant_id": tenant_id,

@@ -140,6 +140,15 @@ def test_tombstones_and_changes_interleave_in_one_order_across_pages(client: Tes
     ]
 
 
+def test_a_customer_first_seen_in_an_event_enters_the_feed(client: TestClient, make_key) -> None:
+    crm = make_key("crm")
+    event = {"event_id": "e1", "customer_id": "walk-in", "type": "view", "item_id": "b1"}
+    event["occurred_at"] = "2026-01-01T00:00:00Z"
+    assert client.post("/v1/events", json={"events": [event]}, headers=crm).status_code == 200
+    seen, _ = follow(client, crm, None, expect=1)
+    assert [(c["external_id"], c["deleted"]) for c in seen] == [("walk-in", False)]
+
+
 def test_feed_is_per_tenant(client: TestClient, make_key) -> None:
     a, b = make_key("crm", tenant="a"), make_key("crm", tenant="b")
     post(client, a, ["only-a"])
