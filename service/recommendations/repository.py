@@ -197,8 +197,8 @@ _SEEN = """FROM events e WHERE e.customer_id = c.id AND e.txid >= r.events_from
     AND e.tenant_id = r.tenant_id AND e.item_id IS NOT NULL"""
 _STATED = "FROM preferences p WHERE p.customer_id = c.id AND p.tenant_id = r.tenant_id"
 # PostgreSQL: a batch of requests in one statement, one row per request in request order (the lateral
-# join keeps each customer an index lookup, whatever the batch size): consent, segment, seen item ids,
-# stated preferences, items deactivated since the request's cache snapshot.
+# join keeps each customer an index lookup, whatever the batch size): consent, segment, items chosen
+# from the request's transaction horizon on, stated preferences, items deactivated since the snapshot.
 _POSTGRES_BATCH = f"""
     SELECT c.consent_personalization, c.segment, c.seen, c.stated,
         ARRAY(SELECT i.item_id FROM items i WHERE {_INACTIVE_SINCE})
