@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,7 +181,10 @@ def catalog_state(session: Session, tenant_id: int) -> CatalogState:
 
 @dataclass(frozen=True)
 class CustomerRead:
-    """One customer as serving needs them, and the items deactivated since the cache last looked."""
+    """One customer as serving needs them, and the items deactivated since the cache last looked.
+
+    `seen` holds the items chosen in transactions from `events_from_txid` on (0: all of them).
+    """
 
     found: bool
     consent: bool
@@ -189,9 +192,10 @@ class CustomerRead:
     seen: frozenset[str]
     preferences: dict[str, float]
     deactivated: frozenset[str]
+    events_from_txid: int = 0
 
 
-# Fragments over a request `r` (tenant_id, external_id, since) and its customer `c`.
+# Fragments over a request `r` (tenant_id, external_id, since, events_from) and its customer `c`.
 _INACTIVE_SINCE = "i.tenant_id = r.tenant_id AND i.updated_at > r.since AND NOT i.active"
 _SEEN = """FROM events e WHERE e.customer_id = c.id AND e.txid >= r.events_from
     AND e.tenant_id = r.tenant_id AND e.item_id IS NOT NULL"""
@@ -213,7 +217,7 @@ _POSTGRES_BATCH = f"""
     ORDER BY r.n
 """
 _ONE_REQUEST = """(SELECT :tenant_id AS tenant_id, :external_id AS external_id, :since AS since,
-    :events_from AS events_from) AS r"""
+    :events_from_txid AS events_from) AS r"""
 # SQLite: the same row for one request.
 _SQLITE_READ = sa.text(f"""
     SELECT c.consent_personalization, json_extract(c.traits, '$.{SEGMENT_TRAIT}'),
@@ -278,10 +282,7 @@ class ServingReads:
     async def _customer_rows(self, keys: list[CustomerKey]) -> list[tuple[Any, ...]]:
         """One row per key, in order."""
         if not self.postgres:
-            each = [
-                {"tenant_id": k.tenant_id, "external_id": k.external_id, "since": k.since, "events_from": 0}
-                for k in keys
-            ]
+            each = [asdict(k) for k in keys]
             return await anyio.to_thread.run_sync(self._sqlite_rows, _SQLITE_READ, each)
         params = {
             "tenant_ids": [k.tenant_id for k in keys],
@@ -326,6 +327,7 @@ async def read_customer(
         seen=frozenset(_listed(seen)),
         preferences={feature_token(a, v): float(w) for a, v, w in _listed(stated)},
         deactivated=frozenset(_listed(deactivated)),
+        events_from_txid=events_from_txid,
     )
 
 

@@ -51,8 +51,8 @@ def recommend(
     """Top-k through the chain the gate allows, with the strategy that answered and why."""
     personal = read.found and read.consent
     exclude_seen = personal and query.exclude_seen
-    # The read brought the items chosen since the training read; the model keeps those before it.
-    read_since_training = snapshot.events_from_txid(external_id) > 0
+    # A read from a transaction on brought only the newer choices; the model keeps those before it.
+    read_since_training = read.events_from_txid > 0
     item_filter = NarrowedFilter(
         seen=read.seen if exclude_seen else frozenset(),
         excluded=query.exclude | read.deactivated,
