@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from recommender.model import IdMap, TrainedModel
+from recommender.topk import RankedList, RankedListMemo, top_k
 
 _TIE_BREAK = 1e-6
 
@@ -23,32 +24,14 @@ class ServingPath(StrEnum):
     POPULAR = "popular"
 
 
-def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
-    """Positions of the k highest allowed scores, best first, ties by position.
-
-    Disallowed items are pushed to the end in one pass instead of gathering the allowed ones first:
-    over a large catalog that saves an index array and a gather as long as the catalog.
-    """
-    count = scores.size if allowed is None else int(np.count_nonzero(allowed))
-    k = min(k, count)
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    # Negated, so that the k sought sit at the front: selecting there stays fast when most scores tie
-    # (a popularity list is mostly zeros), which selecting at the back of the order does not.
-    cost = -scores if allowed is None else np.where(allowed, -scores, np.inf)
-    candidates = np.argpartition(cost, k - 1)[:k] if k < cost.size else np.arange(cost.size)
-    if allowed is not None and k == count:
-        candidates = candidates[allowed[candidates]]
-    return candidates[np.lexsort((candidates, cost[candidates]))]
-
-
 @dataclass(frozen=True)
 class ItemFilter:
-    """Per-request exclusions: items seen or explicitly excluded, and an optional allow-list."""
+    """Per-request exclusions: items seen or explicitly excluded; an optional allow-list and mask."""
 
     seen: frozenset[str] = frozenset()
     excluded: frozenset[str] = frozenset()
     allowed: frozenset[str] | None = None
+    within: np.ndarray | None = field(default=None, compare=False)
 
     def mask(self, items: IdMap) -> np.ndarray:
         """Boolean mask over the catalog: True where an item may be shown."""
@@ -58,7 +41,13 @@ class ItemFilter:
             mask = np.zeros(len(items), dtype=bool)
             mask[_known_positions(items, self.allowed)] = True
         mask[_known_positions(items, self.seen | self.excluded)] = False
-        return mask
+        return mask if self.within is None else mask & self.within
+
+    def hidden(self, items: IdMap) -> set[int] | None:
+        """Positions to skip in a ranked list; None when the filter narrows to an allow-list or mask."""
+        if self.allowed is not None or self.within is not None:
+            return None
+        return set(_known_positions(items, self.seen | self.excluded).tolist())
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,14 +128,34 @@ class Recommendation:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Source:
+    """Where a path's scores come from, and the key its ranked list is kept under (None: never kept).
+
+    `own` marks the customer's own list: their training choices can be left out when it is built.
+    """
+
+    scores: Callable[[], np.ndarray]
+    key: Hashable = None
+    own: bool = False
+
+
 class Recommender:
-    """Serves top-k through personal -> segment -> popular and says which path answered."""
+    """Serves top-k through personal -> segment -> popular and says which path answered.
+
+    With `remembered_lists` above 0, each list (a known customer's ranking, a segment's, the popular
+    one) is ranked once to `list_depth` items and kept; a request whose filter only hides items
+    then walks the head of the kept list instead of scoring and ranking the whole catalog. Answers
+    are the same either way: a list too short for a request falls back to the full ranking.
+    """
 
     def __init__(
         self,
         popularity: PopularityTable,
         model: TrainedModel | None = None,
         inactive: Iterable[str] = (),
+        remembered_lists: int = 0,
+        list_depth: int = 200,
     ) -> None:
         if model is not None and model.items != popularity.items:
             raise ValueError("the model and the popularity table must share one item catalog")
@@ -155,6 +164,7 @@ class Recommender:
         self.items = popularity.items
         self._active = np.ones(len(self.items), dtype=bool)
         self._active[_known_positions(self.items, inactive)] = False
+        self._lists = RankedListMemo(remembered_lists, list_depth)
 
     def recommend(
         self,
@@ -165,46 +175,95 @@ class Recommender:
         segment: str | None = None,
         start: ServingPath = ServingPath.PERSONAL,
         item_filter: ItemFilter = ItemFilter(),
+        hide_training_choices: bool = False,
     ) -> Recommendation:
-        """The top-k active, unfiltered items from the most personal path available from start."""
-        allowed = self._active & item_filter.mask(self.items)
+        """The top-k active, unfiltered items from the most personal path available from start.
+
+        hide_training_choices also leaves out the items the customer chose in the model's training
+        events (the model keeps them), so a caller need only name the items chosen since.
+        """
+        training = None
+        if hide_training_choices and customer_id is not None and self.model is not None:
+            training = self.model.seen_at_training(customer_id)
         skipped: list[str] = []
         if start == ServingPath.PERSONAL:
-            scores, note = self._personal_scores(customer_id, preferences)
-            if scores is not None:
-                return self._ranked(scores, k, allowed, ServingPath.PERSONAL, note)
+            source, note = self._personal_source(customer_id, preferences)
+            if source is not None:
+                return self._ranked(source, k, item_filter, training, ServingPath.PERSONAL, note)
             skipped.append(note)
         if start in (ServingPath.PERSONAL, ServingPath.SEGMENT):
             scores = None if segment is None else self.popularity.scores(segment)
             if scores is not None:
-                note = f"popular in segment {segment!r}"
-                return self._ranked(scores, k, allowed, ServingPath.SEGMENT, _after(skipped, note))
+                note = _after(skipped, f"popular in segment {segment!r}")
+                source = _Source(lambda: scores, (ServingPath.SEGMENT, segment))
+                return self._ranked(source, k, item_filter, training, ServingPath.SEGMENT, note)
             skipped.append("no segment given" if segment is None else f"no list for {segment!r}")
-        note = "popular overall" if skipped else "popular overall, as the strategy requires"
-        return self._ranked(self.popularity.overall, k, allowed, ServingPath.POPULAR, _after(skipped, note))
+        note = _after(skipped, "popular overall" if skipped else "popular overall, as the strategy requires")
+        source = _Source(lambda: self.popularity.overall, ServingPath.POPULAR)
+        return self._ranked(source, k, item_filter, training, ServingPath.POPULAR, note)
 
-    def _personal_scores(
+    def _personal_source(
         self, customer_id: str | None, preferences: Mapping[str, float] | None
-    ) -> tuple[np.ndarray | None, str]:
-        if self.model is None:
+    ) -> tuple[_Source | None, str]:
+        model = self.model
+        if model is None:
             return None, "no trained model"
-        if customer_id is not None and self.model.knows(customer_id):
-            return self.model.score_user(customer_id), "the customer's own model ranking"
-        scores = self.model.score_preferences(preferences) if preferences else None
+        if customer_id is not None and model.knows(customer_id):
+            own = _Source(lambda: model.score_user(customer_id), (ServingPath.PERSONAL, customer_id), True)
+            return own, "the customer's own model ranking"
+        scores = model.score_preferences(preferences) if preferences else None
         if scores is not None:
-            return scores, "folded in from stated preferences (no events at training)"
+            return _Source(lambda: scores), "folded in from stated preferences (no events at training)"
         return None, "cold start: no events at training and no known stated preference"
 
     def _ranked(
-        self, scores: np.ndarray, k: int, allowed: np.ndarray, path: ServingPath, reason: str
+        self,
+        source: _Source,
+        k: int,
+        item_filter: ItemFilter,
+        training: np.ndarray | None,
+        path: ServingPath,
+        reason: str,
     ) -> Recommendation:
-        positions = top_k(scores, k, allowed)
+        cut = self._cut_kept_list(source, k, item_filter, training)
+        if cut is None:
+            scores = source.scores()
+            allowed = self._allowed(training) & item_filter.mask(self.items)
+            found = top_k(scores, k, allowed)
+            cut = found.tolist(), scores[found].tolist()
+        positions, scores_of = cut
         return Recommendation(
             item_ids=tuple(self.items.ids[positions].tolist()),
-            scores=tuple(float(s) for s in scores[positions]),
+            scores=tuple(scores_of),
             path=path,
             reason=reason,
         )
+
+    def _cut_kept_list(
+        self, source: _Source, k: int, item_filter: ItemFilter, training: np.ndarray | None
+    ) -> tuple[list[int], list[float]] | None:
+        """The answer from the source's kept list, or None when it has none or it falls short."""
+        if source.key is None or self._lists.size == 0:
+            return None
+        hidden = item_filter.hidden(self.items)
+        if hidden is None:
+            return None
+        left_out = training if source.own else None
+        if training is not None and not source.own:
+            hidden.update(training.tolist())
+
+        def build(depth: int) -> RankedList:
+            return RankedList.of(source.scores(), self._allowed(left_out), depth)
+
+        return self._lists.get((source.key, left_out is not None), build).first(k, hidden)
+
+    def _allowed(self, left_out: np.ndarray | None) -> np.ndarray:
+        """Active items, without the given positions."""
+        if left_out is None:
+            return self._active
+        allowed = self._active.copy()
+        allowed[left_out] = False
+        return allowed
 
 
 def _after(skipped: list[str], served: str) -> str:

@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
         app.state.job_runner = JobRunner(app.state.engine)
         app.state.model_cache = ModelCache(
-            app.state.engine, settings.model_reload_seconds, settings.serving_read_connections
+            app.state.engine,
+            settings.model_reload_seconds,
+            settings.serving_read_connections,
+            settings.serving_kept_lists,
         )
         app.state.model_cache.start()
         yield

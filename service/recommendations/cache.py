@@ -70,6 +70,7 @@ def build_snapshot(
     since: datetime | None = None,
     signature: tuple[int, Any] = (0, None),
     events_before_txid: int | None = None,
+    kept_lists: int = 0,
 ) -> Snapshot:
     """A snapshot from a model version's parts and the catalog state read with it."""
     positions: dict[str, dict[str, list[int]]] = {}
@@ -81,7 +82,7 @@ def build_snapshot(
         strategy=Strategy(gate["strategy"]),
         gate_reason=str(gate["reason"]),
         model=model,
-        recommender=Recommender(popularity, model, inactive=catalog.inactive),
+        recommender=Recommender(popularity, model, inactive=catalog.inactive, remembered_lists=kept_lists),
         inactive=frozenset(catalog.inactive),
         values={
             attribute: {value: np.array(found, dtype=np.int64) for value, found in by_value.items()}
@@ -96,8 +97,11 @@ def build_snapshot(
 class ModelCache:
     """Snapshots by tenant kept current by a daemon thread, and the connections serving reads use."""
 
-    def __init__(self, engine: Engine, interval_seconds: float, read_connections: int) -> None:
+    def __init__(
+        self, engine: Engine, interval_seconds: float, read_connections: int, kept_lists: int = 0
+    ) -> None:
         self._engine = engine
+        self._kept_lists = kept_lists
         self.reads = repository.ServingReads(engine, read_connections)
         self._interval = interval_seconds
         self._snapshots: dict[int, Snapshot] = {}
@@ -174,5 +178,5 @@ class ModelCache:
         signature = repository.catalog_signature(session, tenant_id, since)
         catalog = repository.catalog_state(session, tenant_id)
         self._snapshots[tenant_id] = build_snapshot(
-            version_id, gate, model, popularity, catalog, since, signature, horizon
+            version_id, gate, model, popularity, catalog, since, signature, horizon, self._kept_lists
         )

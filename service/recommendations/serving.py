@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from recommender.evaluation import Strategy
-from recommender.model import IdMap
 from recommender.ranking import ItemFilter, Recommendation, ServingPath
 from service.errors import NotFound, Unprocessable, field_error
 from service.recommendations.cache import Snapshot
@@ -30,21 +29,6 @@ class RecommendationQuery:
     filters: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class NarrowedFilter(ItemFilter):
-    """An item filter further narrowed by a precomputed mask and by item positions to hide."""
-
-    narrowed: np.ndarray | None = field(default=None, compare=False)
-    hidden: np.ndarray | None = field(default=None, compare=False)
-
-    def mask(self, items: IdMap) -> np.ndarray:
-        """The base filter's mask, without the hidden positions, and the narrowing mask if any."""
-        mask = super().mask(items)
-        if self.hidden is not None:
-            mask[self.hidden] = False
-        return mask if self.narrowed is None else mask & self.narrowed
-
-
 def recommend(
     snapshot: Snapshot, external_id: str, read: CustomerRead, query: RecommendationQuery
 ) -> dict[str, Any]:
@@ -53,11 +37,10 @@ def recommend(
     exclude_seen = personal and query.exclude_seen
     # A read from a transaction on brought only the newer choices; the model keeps those before it.
     read_since_training = read.events_from_txid > 0
-    item_filter = NarrowedFilter(
+    item_filter = ItemFilter(
         seen=read.seen if exclude_seen else frozenset(),
         excluded=query.exclude | read.deactivated,
-        narrowed=_attribute_mask(snapshot, query.filters),
-        hidden=snapshot.model.seen_at_training(external_id) if exclude_seen and read_since_training else None,
+        within=_attribute_mask(snapshot, query.filters),
     )
     recommender = snapshot.recommender
     if not personal:
@@ -70,6 +53,7 @@ def recommend(
         segment=read.segment,
         start=snapshot.strategy.start,
         item_filter=item_filter,
+        hide_training_choices=exclude_seen and read_since_training,
     )
     reason = served.reason[:1].upper() + served.reason[1:]
     if snapshot.strategy != Strategy.ONE_TO_ONE:

@@ -12,8 +12,8 @@ from recommender.ranking import (
     Recommender,
     ServingPath,
     build_popularity,
-    top_k,
 )
+from recommender.topk import top_k
 
 CUSTOMERS = np.array(["ann", "ann", "ann", "bob", "bob", "bob", "cat", "cat"])
 ITEMS = np.array(["crime1", "crime2", "crime3", "love1", "love2", "crime1", "crime1", "love1"])
@@ -36,23 +36,6 @@ def model() -> TrainedModel:
 def recommender(model: TrainedModel) -> Recommender:
     popularity = build_popularity(model.items, CUSTOMERS, ITEMS, customer_segments=SEGMENTS)
     return Recommender(popularity, model, inactive=["crime3"])
-
-
-@pytest.mark.parametrize("k", [1, 5, 37, 100, 250])
-def test_top_k_agrees_with_a_full_sort(k: int) -> None:
-    rng = np.random.default_rng(k)
-    scores = rng.normal(size=200)
-    allowed = rng.random(200) < 0.7
-    expected = [i for i in np.argsort(-scores) if allowed[i]][:k]
-    assert top_k(scores, k, allowed).tolist() == expected
-    assert top_k(scores, k).tolist() == np.argsort(-scores)[:k].tolist()
-
-
-def test_top_k_edge_cases() -> None:
-    scores = np.array([1.0, 3.0, 3.0, 2.0])
-    assert top_k(scores, 3).tolist() == [1, 2, 3]
-    assert top_k(scores, 0).size == 0
-    assert top_k(scores, 2, np.zeros(4, dtype=bool)).size == 0
 
 
 def test_item_filter_removes_seen_and_excluded_within_the_allow_list() -> None:
@@ -147,3 +130,47 @@ def test_model_and_popularity_must_share_a_catalog(model: TrainedModel) -> None:
     other = build_popularity(IdMap(["x"]), ["ann"], ["x"])
     with pytest.raises(ValueError, match="one item catalog"):
         Recommender(other, model)
+
+
+@pytest.fixture(scope="module")
+def shop() -> tuple[PopularityTable, TrainedModel]:
+    rng = np.random.default_rng(3)
+    customers = np.array([f"c{n}" for n in rng.integers(0, 30, size=600)])
+    items = np.array([f"i{n:02d}" for n in rng.zipf(1.6, size=600) % 60])
+    segments = {f"c{n}": f"s{n % 3}" for n in range(30)}
+    model = fit(customers, items, hyperparameters=Hyperparameters(no_components=4, epochs=3))
+    return build_popularity(model.items, customers, items, customer_segments=segments), model
+
+
+@pytest.mark.parametrize("depth", [3, 25, 500])
+def test_kept_lists_answer_exactly_as_the_full_ranking(
+    shop: tuple[PopularityTable, TrainedModel], depth: int
+) -> None:
+    popularity, model = shop
+    inactive = ["i01", "i07"]
+    full = Recommender(popularity, model, inactive=inactive)
+    kept = Recommender(popularity, model, inactive=inactive, remembered_lists=50, list_depth=depth)
+    rng = np.random.default_rng(depth)
+    catalog = model.items.ids.tolist()
+    for _ in range(300):
+        customer = f"c{rng.integers(0, 33)}"  # some unknown to the model
+        request = {
+            "customer_id": customer,
+            "segment": f"s{rng.integers(0, 4)}",
+            "start": ServingPath(rng.choice(list(ServingPath))),
+            "hide_training_choices": bool(rng.random() < 0.7),
+            "item_filter": ItemFilter(
+                seen=frozenset(rng.choice(catalog, size=rng.integers(0, 8)).tolist()),
+                excluded=frozenset(rng.choice(catalog, size=rng.integers(0, 3)).tolist()),
+                within=None if rng.random() < 0.8 else rng.random(len(catalog)) < 0.5,
+            ),
+        }
+        k = int(rng.integers(1, 30))
+        assert kept.recommend(k, **request) == full.recommend(k, **request)
+
+
+def test_hiding_training_choices_leaves_out_what_the_customer_chose(recommender: Recommender) -> None:
+    chosen = {item for customer, item in zip(CUSTOMERS, ITEMS, strict=True) if customer == "ann"}
+    for start in ServingPath:
+        served = recommender.recommend(10, customer_id="ann", start=start, hide_training_choices=True)
+        assert not chosen & set(served.item_ids)
