@@ -130,10 +130,7 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class _Source:
-    """Where a path's scores come from, and the key its ranked list is kept under (None: never kept).
-
-    `own` marks the customer's own list: their training choices can be left out when it is built.
-    """
+    """Where a path's scores come from, the key its list is kept under (None: never), whose it is."""
 
     scores: Callable[[], np.ndarray]
     key: Hashable = None
@@ -141,13 +138,12 @@ class _Source:
 
 
 class Recommender:
-    """Serves top-k through personal -> segment -> popular and says which path answered.
+    """Serves top-k through personal -> segment -> popular and says which path answered."""
 
-    With `remembered_lists` above 0, each list (a known customer's ranking, a segment's, the popular
-    one) is ranked once to `list_depth` items and kept; a request whose filter only hides items
-    then walks the head of the kept list instead of scoring and ranking the whole catalog. Answers
-    are the same either way: a list too short for a request falls back to the full ranking.
-    """
+    # With remembered_lists above 0, each list (a known customer's ranking, a segment's, the popular
+    # one) is ranked once to list_depth items and kept; a request whose filter only hides items then
+    # walks the head of the kept list instead of scoring and ranking the whole catalog. Answers are
+    # the same either way: a list too short for a request falls back to the full ranking.
 
     def __init__(
         self,
@@ -177,11 +173,9 @@ class Recommender:
         item_filter: ItemFilter = ItemFilter(),
         hide_training_choices: bool = False,
     ) -> Recommendation:
-        """The top-k active, unfiltered items from the most personal path available from start.
-
-        hide_training_choices also leaves out the items the customer chose in the model's training
-        events (the model keeps them), so a caller need only name the items chosen since.
-        """
+        """The top-k active, unfiltered items from the most personal path available from start."""
+        # hide_training_choices leaves out the items the customer chose in the model's training
+        # events (the model keeps them), so a caller need only name the items chosen since.
         training = None
         if hide_training_choices and customer_id is not None and self.model is not None:
             training = self.model.seen_at_training(customer_id)

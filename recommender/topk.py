@@ -50,11 +50,8 @@ class RankedList:
         return cls(positions.astype(np.int32), scores[positions], complete)
 
     def first(self, k: int, hidden: Set[int]) -> tuple[list[int], list[float]] | None:
-        """The first k entries not hidden: what top_k would pick with them disallowed too.
-
-        None when the list runs out before k and more allowed items exist beyond it. Only the first
-        k + len(hidden) entries are looked at: at most len(hidden) of them can be hidden.
-        """
+        """The first k entries not hidden (top_k's pick with them disallowed); None if it falls short."""
+        # Only the first k + len(hidden) entries are looked at: at most len(hidden) of them are hidden.
         end = k + len(hidden)
         head = self.positions[:end].tolist()
         kept = [n for n, position in enumerate(head) if position not in hidden][:k]
@@ -65,10 +62,9 @@ class RankedList:
 
 
 class RankedListMemo:
-    """Ranked lists by key, built on first use; the oldest is dropped beyond `size` (0: keep none).
+    """Ranked lists by key, built on first use; the oldest is dropped beyond `size` (0: keep none)."""
 
-    Used from one thread (a worker's event loop): lookups and insertions are not locked.
-    """
+    # Used from one thread (a worker's event loop): lookups and insertions are not locked.
 
     def __init__(self, size: int, depth: int) -> None:
         self.size = size
