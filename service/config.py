@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     # A serving read costs the database a fraction of a millisecond, so a couple of connections keep
     # up with one event loop; more only add database backends competing for the same cores.
     serving_read_connections: int = Field(default=2, ge=1, le=100)
-    # Ranked lists each worker keeps per model (a customer's, a segment's, the popular one), about
-    # 1.2 kB each; a request for a kept list walks its head instead of ranking the catalog.
+    # Ranked lists each worker keeps per tenant's model (a customer's, a segment's, the popular one),
+    # about 2 kB each; a request for a kept list walks its head instead of ranking the catalog.
     serving_kept_lists: int = Field(default=20_000, ge=0)
 
     @model_validator(mode="after")
