@@ -140,7 +140,7 @@ class _Source:
 class Recommender:
     """Serves top-k through personal -> segment -> popular and says which path answered."""
 
-    # With remembered_lists above 0, each list (a known customer's ranking, a segment's, the popular
+    # With kept_lists above 0, each list (a known customer's ranking, a segment's, the popular
     # one) is ranked once to list_depth items and kept; a request whose filter only hides items then
     # walks the head of the kept list instead of scoring and ranking the whole catalog. Answers are
     # the same either way: a list too short for a request falls back to the full ranking.
@@ -150,7 +150,7 @@ class Recommender:
         popularity: PopularityTable,
         model: TrainedModel | None = None,
         inactive: Iterable[str] = (),
-        remembered_lists: int = 0,
+        kept_lists: int = 0,
         list_depth: int = 200,
     ) -> None:
         if model is not None and model.items != popularity.items:
@@ -160,7 +160,7 @@ class Recommender:
         self.items = popularity.items
         self._active = np.ones(len(self.items), dtype=bool)
         self._active[_known_positions(self.items, inactive)] = False
-        self._lists = RankedListMemo(remembered_lists, list_depth)
+        self._lists = RankedListMemo(kept_lists, list_depth)
 
     def recommend(
         self,

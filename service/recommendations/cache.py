@@ -82,7 +82,7 @@ def build_snapshot(
         strategy=Strategy(gate["strategy"]),
         gate_reason=str(gate["reason"]),
         model=model,
-        recommender=Recommender(popularity, model, inactive=catalog.inactive, remembered_lists=kept_lists),
+        recommender=Recommender(popularity, model, inactive=catalog.inactive, kept_lists=kept_lists),
         inactive=frozenset(catalog.inactive),
         values={
             attribute: {value: np.array(found, dtype=np.int64) for value, found in by_value.items()}

@@ -149,7 +149,7 @@ def test_kept_lists_answer_exactly_as_the_full_ranking(
     popularity, model = shop
     inactive = ["i01", "i07"]
     full = Recommender(popularity, model, inactive=inactive)
-    kept = Recommender(popularity, model, inactive=inactive, remembered_lists=50, list_depth=depth)
+    kept = Recommender(popularity, model, inactive=inactive, kept_lists=50, list_depth=depth)
     rng = np.random.default_rng(depth)
     catalog = model.items.ids.tolist()
     for _ in range(300):
