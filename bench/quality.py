@@ -108,7 +108,9 @@ def service_recommendations(
         segments=log.customer_segments,
     )
     model, popularity = fit_serving(data, HYPERPARAMETERS)
-    snapshot = build_snapshot(0, gate.to_dict(), model, popularity, CatalogState(inactive=[], values=[]))
+    catalog = CatalogState(inactive=[], values=[])
+    kept_lists = Settings().serving_kept_lists  # the kept ranked lists, as a serving worker has them
+    snapshot = build_snapshot(0, gate.to_dict(), model, popularity, catalog, kept_lists=kept_lists)
     seen = items_by_customer(log.customer_ids, log.item_ids, train)
     query = RecommendationQuery(k=K)
     recommended: Recommendations = {}
