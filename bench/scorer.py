@@ -21,10 +21,10 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from recommender.decision import decide
 from recommender.value import (
     AttributeCounts,
     ScorerSettings,
-    decide,
     score_attribute,
     split_latest,
 )

@@ -11,8 +11,9 @@ from typing import Any, Generic, TypeVar
 
 from sqlmodel import Session
 
+from recommender.decision import Decision, Thresholds, decide
 from recommender.stats import Interval
-from recommender.value import AttributeScore, Decision, Thresholds, decide
+from recommender.value import AttributeScore
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.schemas import Bounds, DecisionPublic, SegmentPublic, ThresholdsPublic

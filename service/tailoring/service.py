@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from recommender.value import Decision, personal_distribution
+from recommender.decision import Decision
+from recommender.value import personal_distribution
 from service.audit import service as audit
 from service.auth import Caller
 from service.catalog import repository as catalog

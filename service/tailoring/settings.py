@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from recommender.value import Thresholds
+from recommender.decision import Thresholds
 from service.tailoring import repository
 from service.tailoring.models import TailoringSettings
 

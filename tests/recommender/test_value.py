@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recommender.decision import Thresholds, decide
 from recommender.value import (
     AttributeCounts,
     AttributeScore,
     ScorerSettings,
-    Thresholds,
-    decide,
     personal_distribution,
     score_attribute,
     split_latest,
