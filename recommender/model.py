@@ -11,6 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
+from recommender.topk import top_k
+
 ARTIFACT_VERSION = 2
 _SCORING_CHUNK = 1024
 
@@ -133,7 +135,7 @@ class TrainedModel:
         position = self.items.position(item_id)
         similarity = self._unit_item_embeddings @ self._unit_item_embeddings[position]
         similarity[position] = -np.inf
-        order = np.argsort(-similarity, kind="stable")[: min(k, len(self.items) - 1)]
+        order = top_k(similarity, min(k, len(self.items) - 1)).tolist()
         return [(str(self.items.ids[i]), float(similarity[i])) for i in order]
 
     def save(self) -> bytes:

@@ -152,6 +152,15 @@ def test_similar_items_are_cosine_neighbours(taste_model: TrainedModel) -> None:
     assert similarities == sorted(similarities, reverse=True) and similarities[0] <= 1.0 + 1e-6
 
 
+def test_similar_items_agree_with_a_full_sort(taste_model: TrainedModel) -> None:
+    unit = taste_model.item_embeddings / np.linalg.norm(taste_model.item_embeddings, axis=1, keepdims=True)
+    for position, item in enumerate(taste_model.items.ids.tolist()):
+        similarity = unit @ unit[position]
+        similarity[position] = -np.inf
+        expected = taste_model.items.ids[np.argsort(-similarity, kind="stable")[:5]].tolist()
+        assert [found for found, _ in taste_model.similar_items(item, 5)] == expected
+
+
 def test_item_features_let_an_item_without_events_be_scored() -> None:
     customers, items, _ = two_taste_events()
     features = {item: [f"genre={item.rstrip('0123456789')}"] for item in set(items.tolist())}
