@@ -145,10 +145,11 @@ def add_results(session: Session, results: Sequence[AttributeResult]) -> None:
     session.flush()
 
 
-def result_heads(
-    session: Session, tenant_id: int, attribute: str | None = None
-) -> list[tuple[Attribute, int, datetime]]:
-    """Each defined, scored attribute with the id and time of its newest result (no result blobs)."""
+Heads = list[tuple[Attribute, int, datetime]]
+
+
+def _result_heads(by_name: bool) -> sa.Select:
+    """The statement behind result_heads, built once; binds tenant_id (and name when by_name)."""
     newest = (
         sa.select(sa.func.max(AttributeResult.id))
         .where(
@@ -159,14 +160,26 @@ def result_heads(
         .scalar_subquery()
     )
     query = (
-        select(Attribute, AttributeResult.id, AttributeResult.computed_at)
+        sa.select(Attribute, col(AttributeResult.id), col(AttributeResult.computed_at), TailoringSettings)
         .join(AttributeResult, col(AttributeResult.id) == newest)
-        .where(Attribute.tenant_id == tenant_id)
+        .outerjoin(TailoringSettings, col(TailoringSettings.tenant_id) == col(Attribute.tenant_id))
+        .where(col(Attribute.tenant_id) == sa.bindparam("tenant_id"))
         .order_by(col(Attribute.name))
     )
-    if attribute is not None:
-        query = query.where(Attribute.name == attribute)
-    return [(row, result_id or 0, computed_at) for row, result_id, computed_at in session.exec(query).all()]
+    return query.where(col(Attribute.name) == sa.bindparam("name")) if by_name else query
+
+
+_RESULT_HEADS = {by_name: _result_heads(by_name) for by_name in (False, True)}
+
+
+def result_heads(
+    session: Session, tenant_id: int, attribute: str | None = None
+) -> tuple[TailoringSettings | None, Heads]:
+    """The stored settings, and each scored attribute with its newest result's id and time: one read."""
+    params = {"tenant_id": tenant_id} if attribute is None else {"tenant_id": tenant_id, "name": attribute}
+    rows = session.execute(_RESULT_HEADS[attribute is not None], params).all()
+    heads = [(row, result_id or 0, computed_at) for row, result_id, computed_at, _ in rows]
+    return (rows[0][3] if rows else None), heads
 
 
 def results_by_id(session: Session, ids: Sequence[int]) -> Sequence[AttributeResult]:
