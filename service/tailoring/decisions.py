@@ -15,9 +15,9 @@ from recommender.decision import Decision, Thresholds, decide
 from recommender.stats import Interval
 from recommender.value import AttributeScore
 from service.tailoring import repository
-from service.tailoring.models import AttributeResult, TailoringSettings
+from service.tailoring.models import AttributeResult
 from service.tailoring.schemas import Bounds, DecisionPublic, SegmentPublic, ThresholdsPublic
-from service.tailoring.settings import thresholds_for
+from service.tailoring.settings import or_defaults, thresholds_for
 
 V = TypeVar("V")
 ResultKey = tuple[int, str]
@@ -92,7 +92,7 @@ def parse(row: AttributeResult) -> ParsedResult:
 def current_decisions(session: Session, tenant_id: int, attribute: str | None = None) -> list[Judged]:
     """Every defined attribute's newest result judged now; result blobs are read only when not cached."""
     stored, heads = repository.result_heads(session, tenant_id, attribute)
-    settings = stored or TailoringSettings(tenant_id=tenant_id)
+    settings = or_defaults(stored, tenant_id)
     parsed_by_key = {_key(result_id, at): _results.get(_key(result_id, at)) for _, result_id, at in heads}
     missing = [result_id for _, result_id, at in heads if parsed_by_key[_key(result_id, at)] is None]
     for row in repository.results_by_id(session, missing):

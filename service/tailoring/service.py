@@ -28,6 +28,7 @@ from service.tailoring.schemas import (
     SettingsPut,
     TailoringPlan,
 )
+from service.tailoring.settings import or_defaults
 
 SCORING = "scoring"
 
@@ -73,7 +74,7 @@ def _settings_dict(settings: TailoringSettings) -> dict[str, Any]:
 def get_settings(session: Session, tenant_id: int) -> SettingsPublic:
     """The tenant's settings in force."""
     stored = repository.get_settings(session, tenant_id)
-    settings = stored or TailoringSettings(tenant_id=tenant_id)
+    settings = or_defaults(stored, tenant_id)
     return SettingsPublic(**_settings_dict(settings), updated_at=stored.updated_at if stored else None)
 
 
@@ -81,7 +82,7 @@ def put_settings(session: Session, caller: Caller, body: SettingsPut) -> Setting
     """Replace the tenant's settings; audit-logged with before and after."""
     stored = repository.get_settings(session, caller.tenant_id)
     before = _settings_dict(stored) if stored else None
-    settings = stored or TailoringSettings(tenant_id=caller.tenant_id)
+    settings = or_defaults(stored, caller.tenant_id)
     for name, value in body.model_dump().items():
         setattr(settings, name, value)
     settings.updated_at = utcnow()

@@ -13,7 +13,12 @@ from service.tailoring.models import TailoringSettings
 
 def effective_settings(session: Session, tenant_id: int) -> TailoringSettings:
     """The tenant's stored settings, or the built-in defaults."""
-    return repository.get_settings(session, tenant_id) or TailoringSettings(tenant_id=tenant_id)
+    return or_defaults(repository.get_settings(session, tenant_id), tenant_id)
+
+
+def or_defaults(stored: TailoringSettings | None, tenant_id: int) -> TailoringSettings:
+    """Settings already read, or the built-in defaults when the tenant has stored none."""
+    return stored or TailoringSettings(tenant_id=tenant_id)
 
 
 def thresholds_for(settings: TailoringSettings, attribute: Any) -> Thresholds:
