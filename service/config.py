@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Ranked lists each worker keeps per tenant's model (a customer's, a segment's, the popular one),
     # about 2 kB each; a request for a kept list walks its head instead of ranking the catalog.
     serving_kept_lists: int = Field(default=20_000, ge=0)
+    # Customers' serving reads each worker keeps per tenant (PostgreSQL only; 0: read every request),
+    # each dropped when the database notifies a change to it; a few hundred bytes each.
+    serving_kept_reads: int = Field(default=100_000, ge=0)
 
     @model_validator(mode="after")
     def _no_embedded_database_in_production(self) -> Settings:

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.model_reload_seconds,
             settings.serving_read_connections,
             settings.serving_kept_lists,
+            settings.serving_kept_reads,
         )
         app.state.model_cache.start()
         yield

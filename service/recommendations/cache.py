@@ -98,11 +98,16 @@ class ModelCache:
     """Snapshots by tenant kept current by a daemon thread, and the connections serving reads use."""
 
     def __init__(
-        self, engine: Engine, interval_seconds: float, read_connections: int, kept_lists: int = 0
+        self,
+        engine: Engine,
+        interval_seconds: float,
+        read_connections: int,
+        kept_lists: int = 0,
+        kept_reads: int = 0,
     ) -> None:
         self._engine = engine
         self._kept_lists = kept_lists
-        self.reads = repository.ServingReads(engine, read_connections)
+        self.reads = repository.ServingReads(engine, read_connections, kept_reads)
         self._interval = interval_seconds
         self._snapshots: dict[int, Snapshot] = {}
         self._stop = threading.Event()
@@ -113,7 +118,7 @@ class ModelCache:
         return self._snapshots.get(tenant_id)
 
     def start(self) -> None:
-        """Load every tenant's newest version now, then refresh in the background."""
+        """Load every tenant's newest version now, then refresh in the background; start the reads."""
         # One BLAS thread per process: workers scale by processes, and a matrix-vector product per
         # request is faster on one thread than handed to a pool that other workers compete for.
         threadpool_limits(limits=1, user_api="blas")
@@ -122,6 +127,7 @@ class ModelCache:
         gc.freeze()
         self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
         self._thread.start()
+        self.reads.start()
 
     async def stop(self) -> None:
         """Stop refreshing and close the serving connections."""

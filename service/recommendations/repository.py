@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from select import POLLIN, poll
 from typing import Any
 
 import anyio
@@ -22,8 +25,15 @@ from service.catalog.models import Item, ItemValue
 from service.db import UTCDateTime, is_postgres
 from service.profiles.models import Customer, Event, Preference
 from service.recommendations.models import ModelVersion
+from service.recommendations.read_cache import CHANNEL, ReadCache
+
+logger = logging.getLogger("tailorwise.models")
 
 SEGMENT_TRAIT = "segment"
+# How long the change listener waits quietly before pinging, and before reconnecting after a loss.
+LISTEN_PING_SECONDS = 5.0
+LISTEN_RETRY_SECONDS = 1.0
+LISTENER_NAME = "tailorwise-serving-listener"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -255,16 +265,42 @@ class ServingReads:
 
     On PostgreSQL, customer reads that arrive while another is in flight share the next round trip
     (one statement for the batch, each customer an index lookup); connections run in autocommit, so
-    there is no pool checkout ping and no transaction, and psycopg prepares the statements.
+    there is no pool checkout ping and no transaction, and psycopg prepares the statements. With
+    `kept_reads` above zero, once `start` has run, each customer's read is kept until a change
+    notification drops it (see read_cache), so a returning customer costs no round trip at all.
     """
 
-    def __init__(self, engine: Engine, size: int) -> None:
+    def __init__(self, engine: Engine, size: int, kept_reads: int = 0) -> None:
         self._engine = engine
         self.postgres = is_postgres(engine)
         self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
         self._slots = asyncio.Semaphore(size)
         self.customers = BatchLoader(self._customer_rows, concurrency=size)
         self._deactivated_sql = str(_DEACTIVATED_READ.compile(dialect=engine.dialect))
+        self.kept: ReadCache[CustomerKey, CustomerRead] | None = None
+        if self.postgres and kept_reads > 0:
+            self.kept = ReadCache(kept_reads)
+        self._listener: asyncio.Task[None] | None = None
+        self._unheard = poll()
+
+    def start(self) -> None:
+        """Start listening for change notifications (on the running loop), if reads are kept."""
+        if self.kept is not None and self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(self._listen(self.kept))
+
+    async def customer(self, key: CustomerKey) -> CustomerRead:
+        """One customer's serving read: the kept one, or a batched round trip."""
+        kept = self.kept
+        if kept is None:
+            return _customer_read(key, await self.customers.load(key))
+        found = kept.get(key.tenant_id, key.external_id, key)
+        # A notification already on the listener's socket but not yet handled may concern this read.
+        if found is not None and not self._unheard.poll(0):
+            return found
+        token = kept.token(key.tenant_id)
+        read = _customer_read(key, await self.customers.load(key))
+        kept.keep(key.tenant_id, key.external_id, key, read, token)
+        return read
 
     async def deactivated(self, tenant_id: int, since: datetime) -> list[str]:
         """Items of a tenant deactivated after `since`."""
@@ -275,7 +311,12 @@ class ServingReads:
         return [row[0] for row in await self._postgres_rows(self._deactivated_sql, params)]
 
     async def close(self) -> None:
-        """Close the idle connections."""
+        """Stop listening and close the idle connections."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
         while self._idle:
             await self._idle.pop().close()
 
@@ -309,17 +350,40 @@ class ServingReads:
         with self._engine.connect() as connection:
             return [tuple(row) for params in each for row in connection.execute(statement, params)]
 
-    async def _connect(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+    async def _connect(self, application_name: str | None = None) -> psycopg.AsyncConnection[tuple[Any, ...]]:
         arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
+        if application_name is not None:
+            options = {**options, "application_name": application_name}
         return await psycopg.AsyncConnection.connect(*arguments, **options, autocommit=True)
 
+    async def _listen(self, kept: ReadCache[CustomerKey, CustomerRead]) -> None:
+        """Tell `kept` of every change notification, pinging when quiet; on a lost connection, retry.
 
-async def read_customer(
-    reads: ServingReads, tenant_id: int, external_id: str, since: datetime | None, events_from_txid: int = 0
-) -> CustomerRead:
-    """The serving read: the customer, items chosen from a transaction on, preferences, new inactives."""
-    key = CustomerKey(tenant_id, external_id, since or _EPOCH, events_from_txid)
-    consent, segment, seen, stated, deactivated = await reads.customers.load(key)
+        While disconnected nothing is kept (every request reads), so a notification missed then
+        cannot leave a stale read behind.
+        """
+        while True:
+            try:
+                async with await self._connect(LISTENER_NAME) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    self._unheard.register(connection.fileno(), POLLIN)
+                    kept.reset(live=True)
+                    while True:
+                        async for notice in connection.notifies(timeout=LISTEN_PING_SECONDS):
+                            kept.notified(notice.payload)
+                        async with asyncio.timeout(LISTEN_PING_SECONDS):
+                            await connection.execute("SELECT 1")
+            except Exception as error:  # whatever ends the listening, nothing is kept without it
+                if kept.live:
+                    logger.warning("lost change notifications (%s): every request reads until back", error)
+            finally:
+                kept.reset(live=False)
+                self._unheard = poll()
+            await asyncio.sleep(LISTEN_RETRY_SECONDS)
+
+
+def _customer_read(key: CustomerKey, row: tuple[Any, ...]) -> CustomerRead:
+    consent, segment, seen, stated, deactivated = row
     return CustomerRead(
         found=consent is not None,
         consent=bool(consent),
@@ -327,8 +391,15 @@ async def read_customer(
         seen=frozenset(_listed(seen)),
         preferences={feature_token(a, v): float(w) for a, v, w in _listed(stated)},
         deactivated=frozenset(_listed(deactivated)),
-        events_from_txid=events_from_txid,
+        events_from_txid=key.events_from_txid,
     )
+
+
+async def read_customer(
+    reads: ServingReads, tenant_id: int, external_id: str, since: datetime | None, events_from_txid: int = 0
+) -> CustomerRead:
+    """The serving read: the customer, items chosen from a transaction on, preferences, new inactives."""
+    return await reads.customer(CustomerKey(tenant_id, external_id, since or _EPOCH, events_from_txid))
 
 
 async def deactivated_items(reads: ServingReads, tenant_id: int, since: datetime | None) -> frozenset[str]:

@@ -1,0 +1,74 @@
+"""Serving reads a worker keeps until PostgreSQL notifies it that what they read has changed.
+
+Triggers on customers, events, preferences and items (migration 0008) notify every worker at commit:
+`c <tenant> <external_id>` drops one customer's kept read, `t <tenant>` and `i <tenant>` (many
+customers, or the catalog, changed) all of a tenant's. A change therefore reaches serving as soon as
+PostgreSQL delivers its notification, typically within a millisecond of the commit; only a request
+answered in that window still sees the state before it.
+
+A read that was in flight when a notification for its tenant arrived is not kept: it may have been
+taken before the change. Nothing is kept, and every request reads, while the listening connection is
+down (`live` is False).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+CHANNEL = "tailorwise_serving"
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+# What a read saw when it started: the listener's generation and its tenant's notification count.
+Token = tuple[int, int]
+
+
+class ReadCache(Generic[K, V]):
+    """Reads kept per tenant and customer, at most `capacity` per tenant (the oldest go first)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._kept: dict[int, dict[str, tuple[K, V]]] = {}
+        self._notified: dict[int, int] = {}
+        self._generation = 0
+        self.live = False
+
+    def get(self, tenant_id: int, external_id: str, key: K) -> V | None:
+        """The kept read of a customer, if it was read with the same key (model horizon)."""
+        kept = self._kept.get(tenant_id)
+        found = kept.get(external_id) if kept else None
+        return found[1] if found is not None and found[0] == key else None
+
+    def token(self, tenant_id: int) -> Token:
+        """Taken before a read starts, so that `keep` can tell whether a notification overtook it."""
+        return self._generation, self._notified.get(tenant_id, 0)
+
+    def keep(self, tenant_id: int, external_id: str, key: K, value: V, token: Token) -> None:
+        """Keep a read, unless the listener is down or the tenant was notified since `token`."""
+        if not self.live or token != self.token(tenant_id):
+            return
+        kept = self._kept.setdefault(tenant_id, {})
+        kept.pop(external_id, None)
+        kept[external_id] = (key, value)
+        if len(kept) > self._capacity:
+            del kept[next(iter(kept))]
+
+    def notified(self, payload: str) -> None:
+        """Drop what a notification says changed; anything unreadable drops everything."""
+        kind, _, rest = payload.partition(" ")
+        tenant, _, external_id = rest.partition(" ")
+        if kind not in ("c", "t", "i") or not tenant.isdigit():
+            self.reset(self.live)
+            return
+        tenant_id = int(tenant)
+        self._notified[tenant_id] = self._notified.get(tenant_id, 0) + 1
+        if kind == "c":
+            self._kept.get(tenant_id, {}).pop(external_id, None)
+        else:
+            self._kept.pop(tenant_id, None)
+
+    def reset(self, live: bool) -> None:
+        """Drop everything, and say whether notifications now arrive (the listener (re)connected)."""
+        self._kept.clear()
+        self._generation += 1
+        self.live = live

@@ -1,0 +1,103 @@
+"""Kept serving reads on PostgreSQL: reused until a notified change, never kept without a listener."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from service.db import session_scope
+from service.recommendations.read_cache import ReadCache
+from service.recommendations.repository import LISTENER_NAME
+from tests.service.recommendations.conftest import Shop
+
+
+def ids(answer: dict[str, Any]) -> list[str]:
+    return [item["item_id"] for item in answer["items"]]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Poll until the condition holds, or fail."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.01)
+
+
+def live_kept_reads(shop: Shop) -> ReadCache[Any, Any]:
+    """The app's kept reads once its listener is connected (PostgreSQL only)."""
+    kept = shop.client.app.state.model_cache.reads.kept
+    if shop.db.backend != "postgres":
+        assert kept is None  # no notifications, nothing kept: every request reads
+        pytest.skip("reads are kept only on PostgreSQL, which notifies changes")
+    wait_until(lambda: kept.live)
+    return kept  # type: ignore[no-any-return]
+
+
+@contextmanager
+def unnotified(shop: Shop, table: str) -> Iterator[None]:
+    """Writes to a table that serving is not told of (its notifying triggers disabled)."""
+    with session_scope(shop.db.engine) as session:
+        session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+    try:
+        yield
+    finally:
+        with session_scope(shop.db.engine) as session:
+            session.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+
+
+def buy(shop: Shop, crm: dict[str, str], customer: str, item: str) -> None:
+    event = {
+        "event_id": f"late-{customer}-{item}",
+        "customer_id": customer,
+        "type": "purchase",
+        "item_id": item,
+    }
+    event["occurred_at"] = "2027-01-01T00:00:00Z"
+    response = shop.client.post("/v1/events", json={"events": [event]}, headers=crm)
+    assert response.status_code == 200 and response.json()["accepted"] == 1, response.text
+
+
+def test_a_kept_read_serves_until_a_notified_change_drops_it(bookstore, make_key) -> None:
+    live_kept_reads(bookstore)
+    crm = make_key("crm", bookstore.tenant)
+    top = ids(bookstore.recommend("c5", k=5))
+    with unnotified(bookstore, "events"):
+        buy(bookstore, crm, "c5", top[0])
+    # Serving was not told: the kept read, from before the purchase, still answers.
+    assert ids(bookstore.recommend("c5", k=5)) == top
+    buy(bookstore, crm, "c5", top[1])
+    wait_until(lambda: not {top[0], top[1]} & set(ids(bookstore.recommend("c5", k=5))))
+
+
+def test_a_withdrawn_consent_reaches_serving(bookstore, make_key) -> None:
+    live_kept_reads(bookstore)
+    assert bookstore.recommend("c5")["strategy"] == "one-to-one"
+    withdrawn = {"consent": {"personalization": False, "profiling": True}}
+    response = bookstore.client.put(
+        "/v1/customers/c5", json=withdrawn, headers=make_key("crm", bookstore.tenant)
+    )
+    assert response.status_code == 200, response.text
+    wait_until(lambda: bookstore.recommend("c5")["strategy"] == "popular")
+
+
+def test_without_the_listener_nothing_is_kept_until_it_is_back(bookstore, make_key) -> None:
+    kept = live_kept_reads(bookstore)
+    crm = make_key("crm", bookstore.tenant)
+    top = ids(bookstore.recommend("c5", k=5))
+    with session_scope(bookstore.db.engine) as session:
+        ended = session.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": LISTENER_NAME},
+        ).all()
+    assert ended
+    wait_until(lambda: not kept.live)
+    with unnotified(bookstore, "events"):  # a change the lost listener could not have heard of
+        buy(bookstore, crm, "c5", top[0])
+    assert top[0] not in ids(bookstore.recommend("c5", k=5))
+    wait_until(lambda: kept.live)
+    assert top[0] not in ids(bookstore.recommend("c5", k=5))
