@@ -19,19 +19,21 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# What one statement changed, as (tenant_id, external_id) of customers, per trigger's table.
+# What one statement changed, as (tenant_id, external_id) of customers, per trigger's table; the
+# external ids of rows naming a customer are looked up one by one (a join could scan all customers).
 _CUSTOMERS = "SELECT DISTINCT tenant_id, external_id FROM changed"
-_ROWS_OF_CUSTOMERS = """SELECT DISTINCT c.tenant_id, c.external_id
-        FROM (SELECT DISTINCT customer_id FROM changed) n JOIN customers c ON c.id = n.customer_id"""
+_ROWS_OF_CUSTOMERS = """SELECT d.tenant_id,
+            (SELECT c.external_id FROM customers c WHERE c.id = d.customer_id) AS external_id
+        FROM (SELECT DISTINCT tenant_id, customer_id FROM changed) d"""
 _NOTIFY_CUSTOMERS = """
 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF (SELECT count(*) FROM ({changed}) k) > 100 THEN
+    IF (SELECT count(DISTINCT {key}) FROM changed) > 100 THEN
         PERFORM pg_notify('tailorwise_serving', 't ' || tenant_id)
         FROM (SELECT DISTINCT tenant_id FROM changed) t;
     ELSE
         PERFORM pg_notify('tailorwise_serving', 'c ' || tenant_id || ' ' || external_id)
-        FROM ({changed}) k;
+        FROM ({changed}) k WHERE external_id IS NOT NULL;
     END IF;
     RETURN NULL;
 END $$
@@ -59,8 +61,11 @@ def upgrade() -> None:
     """Apply this revision."""
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(_NOTIFY_CUSTOMERS.format(name="tailorwise_customers_changed", changed=_CUSTOMERS))
-    op.execute(_NOTIFY_CUSTOMERS.format(name="tailorwise_customer_rows_changed", changed=_ROWS_OF_CUSTOMERS))
+    for name, key, changed in (
+        (FUNCTIONS["customers"], "external_id", _CUSTOMERS),
+        (FUNCTIONS["events"], "customer_id", _ROWS_OF_CUSTOMERS),
+    ):
+        op.execute(_NOTIFY_CUSTOMERS.format(name=name, key=key, changed=changed))
     op.execute(_NOTIFY_ITEMS)
     for table, function in FUNCTIONS.items():
         for event, rows in EVENTS.items():
