@@ -4,18 +4,23 @@ Measured under saturation (64 connections on two cores): uvloop served some conn
 than others (p99 five times the asyncio loop's at the same throughput), and uvicorn's shared worker
 socket is created without protocol TCP, so asyncio leaves Nagle on for its connections and a response
 sent as headers then body waits for a delayed ACK (40 ms). Here every worker binds its own socket
-(protocol TCP, so TCP_NODELAY is set on each connection) and the kernel spreads connections evenly.
+(protocol TCP, so TCP_NODELAY is set on each connection) and the kernel spreads connections over them.
+A response's head and body leave in one send (OneWriteProtocol): 10% more requests/s for a bare
+endpoint and 15 to 25% more for recommendations, half of the CPU time here being the kernel's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import multiprocessing.connection
 import signal
 import socket
 from types import FrameType
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 APP = "service.main:create_app"
 
@@ -31,9 +36,62 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class OneWriteTransport:
+    """A connection's transport whose writes within one turn of the loop leave in one send.
+
+    uvicorn writes a response's head and body separately: two sends, two TCP segments, and two
+    wakeups of the client. Queued writes leave together once the current callback is done, or at once
+    when they pass `FLUSH_BYTES` (so a long stream still meets the transport's flow control).
+    """
+
+    FLUSH_BYTES = 64 * 1024
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._queued: list[bytes] = []
+        self._queued_bytes = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Queue bytes to leave with the others written in this turn of the loop."""
+        if not self._queued:
+            self._loop.call_soon(self._flush)
+        self._queued.append(bytes(data))
+        self._queued_bytes += len(data)
+        if self._queued_bytes >= self.FLUSH_BYTES:
+            self._flush()
+
+    def close(self) -> None:
+        """Send what is queued, then close."""
+        self._flush()
+        self._transport.close()
+
+    def _flush(self) -> None:
+        if not self._queued:
+            return
+        data = b"".join(self._queued)
+        self._queued.clear()
+        self._queued_bytes = 0
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class OneWriteProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, a response's head and body sent in one segment, not two."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Wrap the connection's transport."""
+        super().connection_made(OneWriteTransport(transport, self.loop))  # type: ignore[arg-type]
+
+
 def run_worker(host: str, port: int, log_level: str, access_log: bool) -> None:
     """One server process: the app on the asyncio loop, listening on its own socket."""
-    config = uvicorn.Config(APP, factory=True, loop="asyncio", log_level=log_level, access_log=access_log)
+    config = uvicorn.Config(
+        APP, factory=True, loop="asyncio", http=OneWriteProtocol, log_level=log_level, access_log=access_log
+    )
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 

@@ -1,4 +1,4 @@
-"""Serving processes: per-worker sockets with Nagle off, several workers behind one port."""
+"""Serving processes: per-worker sockets with Nagle off, responses in one send, workers behind one port."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from service.server import listening_socket
+from service.server import OneWriteTransport, listening_socket
 
 
 def test_connections_accepted_on_a_worker_socket_have_nagle_off() -> None:
@@ -63,3 +64,74 @@ def test_two_workers_share_one_port_and_stop_on_sigterm(tmp_path: Path) -> None:
         _, errors = process.communicate(timeout=30)
     assert process.returncode == 0, errors.decode()
     assert errors.decode().count("Application startup complete") == 2
+
+
+class RecordingTransport:
+    """The part of an asyncio transport the one-write transport uses, recording what it is told."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info {name}"
+
+
+def written(steps: Callable[[OneWriteTransport, RecordingTransport], None]) -> RecordingTransport:
+    """What reaches the socket once the loop has run the steps and then its queued callbacks."""
+
+    async def main() -> RecordingTransport:
+        inner = RecordingTransport()
+        steps(OneWriteTransport(inner, asyncio.get_running_loop()), inner)  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        return inner
+
+    return asyncio.run(main())
+
+
+def test_writes_within_one_turn_of_the_loop_leave_in_one_send_in_order() -> None:
+    def respond(transport: OneWriteTransport, inner: RecordingTransport) -> None:
+        transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        transport.write(memoryview(b"body"))
+        assert inner.sent == []  # nothing yet: the rest of the response may follow
+
+    assert written(respond).sent == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
+
+
+def test_close_sends_what_is_queued_first_and_other_calls_reach_the_transport() -> None:
+    def respond_and_close(transport: OneWriteTransport, inner: RecordingTransport) -> None:
+        transport.write(b"head")
+        transport.write(b"body")
+        transport.close()
+        assert inner.sent == [b"headbody"] and inner.closed
+        assert transport.get_extra_info("peername") == "info peername"
+
+    assert written(respond_and_close).sent == [b"headbody"]
+
+
+def test_a_long_stream_leaves_as_it_grows() -> None:
+    chunk = b"x" * (OneWriteTransport.FLUSH_BYTES // 2)
+
+    def stream(transport: OneWriteTransport, inner: RecordingTransport) -> None:
+        for _ in range(5):
+            transport.write(chunk)
+        assert [len(sent) for sent in inner.sent] == [2 * len(chunk), 2 * len(chunk)]
+
+    assert [len(sent) for sent in written(stream).sent] == [2 * len(chunk), 2 * len(chunk), len(chunk)]
+
+
+def test_nothing_is_written_to_a_transport_closed_meanwhile() -> None:
+    def aborted(transport: OneWriteTransport, inner: RecordingTransport) -> None:
+        transport.write(b"head")
+        inner.closed = True  # the peer went away before the loop turned
+
+    assert written(aborted).sent == []
