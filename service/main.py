@@ -67,7 +67,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
-    routers = (health.router, profiles_router, audit_router, tailoring_router, sync_router, catalog_router)
-    for router in (*routers, recommendations_router, treatment_router, engagement_router):
+    # A request is matched against the routers in this order, route by route (about 1 us a route), so
+    # the storefronts' per-page-view endpoints come first.
+    hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)
+    for router in (*hot, profiles_router, catalog_router, sync_router, audit_router, health.router):
         app.include_router(router)
     return app
