@@ -24,7 +24,8 @@ class IdMap:
 
     def __init__(self, ids: Iterable[str]) -> None:
         self.ids = np.asarray(list(ids), dtype=str)
-        self._positions = {value: position for position, value in enumerate(self.ids.tolist())}
+        self._ids = self.ids.tolist()
+        self._positions = {value: position for position, value in enumerate(self._ids)}
         if len(self._positions) != self.ids.size:
             raise ValueError("ids must be unique")
 
@@ -54,6 +55,16 @@ class IdMap:
     def positions(self, external_ids: Iterable[str]) -> np.ndarray:
         """Internal positions of external ids, -1 where unknown."""
         return np.fromiter((self._positions.get(str(value), -1) for value in external_ids), dtype=np.int64)
+
+    def known_positions(self, external_ids: Iterable[str]) -> set[int]:
+        """The positions of those external ids that are known (a per-request size: no numpy)."""
+        found = (self._positions.get(value) for value in external_ids)
+        return {position for position in found if position is not None}
+
+    def ids_at(self, positions: Iterable[int]) -> tuple[str, ...]:
+        """The external ids at internal positions."""
+        ids = self._ids
+        return tuple(ids[position] for position in positions)
 
 
 @dataclass(frozen=True)

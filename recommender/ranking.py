@@ -47,7 +47,7 @@ class ItemFilter:
         """Positions to skip in a ranked list; None when the filter narrows to an allow-list or mask."""
         if self.allowed is not None or self.within is not None:
             return None
-        return set(_known_positions(items, self.seen | self.excluded).tolist())
+        return items.known_positions(self.seen | self.excluded)
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,7 +227,7 @@ class Recommender:
             cut = found.tolist(), scores[found].tolist()
         positions, scores_of = cut
         return Recommendation(
-            item_ids=tuple(self.items.ids[positions].tolist()),
+            item_ids=self.items.ids_at(positions),
             scores=tuple(scores_of),
             path=path,
             reason=reason,

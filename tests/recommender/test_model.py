@@ -39,6 +39,8 @@ def test_id_map_is_sorted_and_maps_both_ways() -> None:
     assert ids.ids.tolist() == ["a", "b", "c"]
     assert ids.position("c") == 2
     assert ids.positions(["b", "zz"]).tolist() == [1, -1]
+    assert ids.known_positions({"c", "zz", "a"}) == {0, 2} and ids.known_positions(()) == set()
+    assert ids.ids_at([2, 0]) == ("c", "a")
     assert "a" in ids and "zz" not in ids
     assert ids == IdMap(["a", "b", "c"]) and ids != IdMap(["a", "b"])
     with pytest.raises(KeyError):
