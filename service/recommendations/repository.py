@@ -27,7 +27,7 @@ from service.profiles.models import Customer, Event, Preference
 from service.recommendations.models import ModelVersion
 from service.recommendations.read_cache import CHANNEL, ReadCache
 
-logger = logging.getLogger("tailorwise.models")
+logger = logging.getLogger("tailorwise.serving")
 
 SEGMENT_TRAIT = "segment"
 # How long the change listener waits quietly before pinging, and before reconnecting after a loss.
