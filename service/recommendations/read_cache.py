@@ -8,7 +8,7 @@ a request answered in that window still sees the state before it.
 
 A read that was in flight when a notification for its tenant arrived is not kept: it may have been
 taken before the change. Nothing is kept, and every request reads, while the listening connection is
-down (`live` is False).
+down or its own probes stop coming back (`live` is False).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 CHANNEL = "tailorwise_serving"
+# What listeners send themselves to check delivery (`p <random>`); every listener hears and ignores all.
+PROBE = "p"
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 # What a read saw when it started: the listener's generation and its tenant's notification count.
@@ -56,6 +58,8 @@ class ReadCache(Generic[K, V]):
     def notified(self, payload: str) -> None:
         """Drop what a notification says changed; anything unreadable drops everything."""
         kind, _, rest = payload.partition(" ")
+        if kind == PROBE:
+            return
         tenant, _, external_id = rest.partition(" ")
         if kind not in ("c", "t", "i") or not tenant.isdigit():
             self.reset(self.live)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -25,12 +26,12 @@ from service.catalog.models import Item, ItemValue
 from service.db import UTCDateTime, is_postgres
 from service.profiles.models import Customer, Event, Preference
 from service.recommendations.models import ModelVersion
-from service.recommendations.read_cache import CHANNEL, ReadCache
+from service.recommendations.read_cache import CHANNEL, PROBE, ReadCache
 
 logger = logging.getLogger("tailorwise.serving")
 
 SEGMENT_TRAIT = "segment"
-# How long the change listener waits quietly before pinging, and before reconnecting after a loss.
+# How often the change listener checks that its own probe comes back, and how long it waits to reconnect.
 LISTEN_PING_SECONDS = 5.0
 LISTEN_RETRY_SECONDS = 1.0
 LISTENER_NAME = "tailorwise-serving-listener"
@@ -357,7 +358,7 @@ class ServingReads:
         return await psycopg.AsyncConnection.connect(*arguments, **options, autocommit=True)
 
     async def _listen(self, kept: ReadCache[CustomerKey, CustomerRead]) -> None:
-        """Tell `kept` of every change notification, pinging when quiet; on a lost connection, retry.
+        """Tell `kept` of every change notification, checking delivery all along; after a loss, retry.
 
         While disconnected nothing is kept (every request reads), so a notification missed then
         cannot leave a stale read behind.
@@ -367,12 +368,8 @@ class ServingReads:
                 async with await self._connect(LISTENER_NAME) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     self._unheard.register(connection.fileno(), POLLIN)
-                    kept.reset(live=True)
                     while True:
-                        async for notice in connection.notifies(timeout=LISTEN_PING_SECONDS):
-                            kept.notified(notice.payload)
-                        async with asyncio.timeout(LISTEN_PING_SECONDS):
-                            await connection.execute("SELECT 1")
+                        await self._hear_for_a_while(connection, kept)
             except Exception as error:  # whatever ends the listening, nothing is kept without it
                 if kept.live:
                     logger.warning("lost change notifications (%s): every request reads until back", error)
@@ -380,6 +377,28 @@ class ServingReads:
                 kept.reset(live=False)
                 self._unheard = poll()
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
+
+    async def _hear_for_a_while(
+        self, connection: psycopg.AsyncConnection[tuple[Any, ...]], kept: ReadCache[CustomerKey, CustomerRead]
+    ) -> None:
+        """Pass on notifications for LISTEN_PING_SECONDS, checking that a probe sent first comes back.
+
+        The probe proves delivery end to end, and reads are kept only once the first one is back: a
+        connection that died silently, or a pooler in transaction mode that lets LISTEN succeed but
+        never delivers, fails the check instead of leaving kept reads that nothing drops.
+        """
+        probe = f"{PROBE} {secrets.token_hex(8)}"
+        async with asyncio.timeout(LISTEN_PING_SECONDS):
+            await connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, probe))
+        heard = False
+        async for notice in connection.notifies(timeout=LISTEN_PING_SECONDS):
+            if notice.payload == probe:
+                heard = True
+                if not kept.live:
+                    kept.reset(live=True)
+            kept.notified(notice.payload)
+        if not heard:
+            raise TimeoutError(f"the probe sent on {CHANNEL} did not come back")
 
 
 def _customer_read(key: CustomerKey, row: tuple[Any, ...]) -> CustomerRead:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from service.db import session_scope
+from service.recommendations import repository
 from service.recommendations.read_cache import ReadCache
-from service.recommendations.repository import LISTENER_NAME
 from tests.service.recommendations.conftest import Shop
 
 
@@ -92,7 +93,7 @@ def test_without_the_listener_nothing_is_kept_until_it_is_back(bookstore, make_k
     with session_scope(bookstore.db.engine) as session:
         ended = session.execute(
             sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
-            {"name": LISTENER_NAME},
+            {"name": repository.LISTENER_NAME},
         ).all()
     assert ended
     wait_until(lambda: not kept.live)
@@ -101,3 +102,21 @@ def test_without_the_listener_nothing_is_kept_until_it_is_back(bookstore, make_k
     assert top[0] not in ids(bookstore.recommend("c5", k=5))
     wait_until(lambda: kept.live)
     assert top[0] not in ids(bookstore.recommend("c5", k=5))
+
+
+def test_a_listener_whose_probe_does_not_come_back_keeps_nothing(db: Any, monkeypatch: Any) -> None:
+    if db.backend != "postgres":
+        pytest.skip("notifications are PostgreSQL's")
+    monkeypatch.setattr(repository, "LISTEN_PING_SECONDS", 0.2)
+    reads = repository.ServingReads(db.engine, size=1, kept_reads=10)
+    kept = reads.kept
+    assert kept is not None
+
+    async def hear_without_listening() -> None:
+        # As behind a pooler in transaction mode: the connection works, but nothing is delivered.
+        async with await reads._connect() as connection:
+            with pytest.raises(TimeoutError, match="probe"):
+                await reads._hear_for_a_while(connection, kept)
+
+    asyncio.run(hear_without_listening())
+    assert not kept.live

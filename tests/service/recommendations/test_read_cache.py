@@ -90,3 +90,11 @@ def test_each_tenant_keeps_at_most_capacity_reads_the_oldest_dropped_first() -> 
     keep(cache, 1, "c2", "v2")  # kept again: now the newest
     keep(cache, 1, "c5")
     assert cache.get(1, "c2", "v2") is not None and cache.get(1, "c3", "v1") is None
+
+
+def test_listeners_probes_are_ignored() -> None:
+    cache = live_cache()
+    keep(cache, 1, "c1")
+    before = cache.token(1)
+    cache.notified("p 5f2a9c")
+    assert cache.get(1, "c1", "v1") is not None and cache.token(1) == before
