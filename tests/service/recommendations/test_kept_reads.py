@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from service.db import session_scope
 from service.recommendations import repository
 from service.recommendations.read_cache import ReadCache
-from tests.service.recommendations.conftest import Shop
+from tests.service.recommendations.conftest import Shop, tenant_id
 
 
 def ids(answer: dict[str, Any]) -> list[str]:
@@ -120,3 +121,58 @@ def test_a_listener_whose_probe_does_not_come_back_keeps_nothing(db: Any, monkey
 
     asyncio.run(hear_without_listening())
     assert not kept.live
+
+
+class Overtaken(repository.ServingReads):
+    """Serving reads whose first batch is overtaken: a purchase commits, and is heard, before it returns."""
+
+    def __init__(self, *args: Any, purchase: Callable[[], None], tenant_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._purchase: Callable[[], None] | None = purchase
+        self._tenant_id = tenant_id
+
+    async def _customer_rows(self, keys: list[repository.CustomerKey]) -> list[tuple[Any, ...]]:
+        rows = await super()._customer_rows(keys)
+        if self._purchase is not None and self.kept is not None:
+            purchase, self._purchase = self._purchase, None
+            heard = self.kept.token(self._tenant_id)
+            await asyncio.to_thread(purchase)
+            while self.kept.token(self._tenant_id) == heard:
+                await asyncio.sleep(0.005)
+        return rows
+
+
+def test_a_read_overtaken_by_a_change_is_not_kept(bookstore, db: Any) -> None:
+    live_kept_reads(bookstore)
+    tid = tenant_id(db, bookstore.tenant)
+
+    def purchase() -> None:
+        with session_scope(db.engine) as session:
+            session.execute(
+                sa.text(
+                    "INSERT INTO events (tenant_id, customer_id, event_id, type, item_id, weight,"
+                    " occurred_at) SELECT tenant_id, id, 'overtaking', 'purchase', 'b-new', 1, now()"
+                    " FROM customers"
+                    " WHERE tenant_id = :tenant AND external_id = 'c5'"
+                ),
+                {"tenant": tid},
+            )
+
+    async def reads_of_c5() -> tuple[Any, Any, Any]:
+        reads = Overtaken(db.engine, 1, 10, purchase=purchase, tenant_id=tid)
+        reads.start()
+        try:
+            kept = reads.kept
+            assert kept is not None
+            while not kept.live:
+                await asyncio.sleep(0.01)
+            key = repository.CustomerKey(tid, "c5", datetime(1970, 1, 1, tzinfo=UTC))
+            overtaken = await reads.customer(key)
+            assert kept.get(tid, "c5", key) is None  # taken before the purchase: not kept
+            fresh = await reads.customer(key)
+            return overtaken, fresh, kept.get(tid, "c5", key)
+        finally:
+            await reads.close()
+
+    overtaken, fresh, kept_now = asyncio.run(reads_of_c5())
+    assert "b-new" not in overtaken.seen and "b-new" in fresh.seen and kept_now is fresh
