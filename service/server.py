@@ -105,7 +105,17 @@ def serve(host: str, port: int, workers: int, log_level: str = "info", access_lo
         run_worker(host, port, log_level, access_log)
         return
     if not hasattr(socket, "SO_REUSEPORT"):  # no per-process sockets here: uvicorn's shared one
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level)
+        uvicorn.run(
+            APP,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="asyncio",
+            http=OneWriteProtocol,
+            log_level=log_level,
+            access_log=access_log,
+        )
         return
     context = multiprocessing.get_context("spawn")
     processes = [
