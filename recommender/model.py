@@ -57,7 +57,7 @@ class IdMap:
         return np.fromiter((self._positions.get(str(value), -1) for value in external_ids), dtype=np.int64)
 
     def known_positions(self, external_ids: Iterable[str]) -> set[int]:
-        """The positions of those external ids that are known (for a request's few ids: no numpy)."""
+        """The positions of those external ids that are known (plain Python: cheap for a request's few)."""
         found = (self._positions.get(value) for value in external_ids)
         return {position for position in found if position is not None}
 

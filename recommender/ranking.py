@@ -39,8 +39,8 @@ class ItemFilter:
             mask = np.ones(len(items), dtype=bool)
         else:
             mask = np.zeros(len(items), dtype=bool)
-            mask[_known_positions(items, self.allowed)] = True
-        mask[_known_positions(items, self.seen | self.excluded)] = False
+            mask[list(items.known_positions(self.allowed))] = True
+        mask[list(items.known_positions(self.seen | self.excluded))] = False
         return mask if self.within is None else mask & self.within
 
     def hidden(self, items: IdMap) -> set[int] | None:
@@ -159,7 +159,7 @@ class Recommender:
         self.model = model
         self.items = popularity.items
         self._active = np.ones(len(self.items), dtype=bool)
-        self._active[_known_positions(self.items, inactive)] = False
+        self._active[list(self.items.known_positions(inactive))] = False
         self._lists = RankedListMemo(kept_lists, list_depth)
 
     def recommend(
@@ -263,11 +263,6 @@ class Recommender:
 def _after(skipped: list[str], served: str) -> str:
     """A one-sentence reason: what served, after which paths were skipped."""
     return f"{served} ({'; '.join(skipped)})" if skipped else served
-
-
-def _known_positions(items: IdMap, external_ids: Iterable[str]) -> np.ndarray:
-    positions = items.positions(external_ids)
-    return positions[positions >= 0]
 
 
 def _shares(counts: np.ndarray) -> np.ndarray:
