@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import Engine
 
-from service import server
+from service import imports, server
 from service.config import get_settings
 from service.db import create_db_engine, session_scope
 from service.demo import seed_demo
@@ -19,7 +19,6 @@ from service.errors import TailorwiseError
 from service.migrate import upgrade
 from service.progress import progress_bar
 from service.recommendations import jobs as recommendation_jobs
-from service.sync import imports
 from service.tailoring import jobs as tailoring_jobs
 from service.tenancy import service as tenancy
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session
 
 from service.audit import repository
 from service.audit.models import AuditRecord
+from service.audit.schemas import AuditPublic
 from service.auth import Caller
+from service.pagination import cursor_id, id_page
+from service.schemas import Page
 
 
 def actor_of(caller: Caller | None) -> str:
@@ -37,3 +41,16 @@ def record(
             after=after,
         ),
     )
+
+
+def page(
+    session: Session, tenant_id: int, cursor: str | None, limit: int, action: str | None
+) -> Page[AuditPublic]:
+    """The tenant's audit records, newest first, optionally of one action."""
+    rows = repository.page(session, tenant_id, cursor_id(cursor), limit, action)
+    return id_page(rows, limit, _public)
+
+
+def _public(rows: Sequence[AuditRecord]) -> list[AuditPublic]:
+    """Records as their public model."""
+    return [AuditPublic.model_validate(r, from_attributes=True) for r in rows]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.profiles.models import tenant_fk
+from service.tenancy.models import tenant_fk
 
 
 class Attribute(SQLModel, table=True):
@@ -36,7 +36,19 @@ class Item(SQLModel, table=True):
     """One item of a tenant's catalog, addressed by the tenant's own item id."""
 
     __tablename__ = "items"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "item_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "item_id"),
+        # The model cache asks which items changed since it last looked; every request asks which of
+        # them are inactive now, from a partial index of inactive items alone.
+        sa.Index("ix_items_tenant_updated_at", "tenant_id", "updated_at"),
+        sa.Index(
+            "ix_items_tenant_deactivated_at",
+            "tenant_id",
+            "updated_at",
+            postgresql_where=sa.text("NOT active"),
+            sqlite_where=sa.text("NOT active"),
+        ),
+    )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     tenant_id: int = Field(sa_column=tenant_fk())

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, select
 
+from service.bulk.lww import MergeCounts, Outcome, outcome
+from service.bulk.writing import chunks, lock_for_writing
 from service.catalog.models import Attribute, Item, ItemValue
 from service.catalog.rows import ItemRow
 from service.db import is_postgres, upsert_insert, utcnow
-from service.sync.lww import MergeCounts, Outcome, outcome
-from service.sync.repository import chunks, lock_for_writing
 
 ITEMS: sa.Table = Item.__table__  # type: ignore[attr-defined]
 VALUES: sa.Table = ItemValue.__table__  # type: ignore[attr-defined]

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import Caller, require
+from service.auth import AnyRole, CrmOrStorefront, MarketerOrCrm
+from service.bulk.bodies import request_records
+from service.bulk.openapi import bulk_body
+from service.bulk.schemas import SyncResult
 from service.catalog import service
 from service.catalog.schemas import AttributePublic, AttributePut, ItemPublic, ItemSyncRow
 from service.db import SessionDep
 from service.schemas import Name
-from service.sync.bodies import request_records
-from service.sync.router import bulk_body
-from service.sync.schemas import SyncResult
-from service.tenancy.models import Role
 
 router = APIRouter(tags=["catalog"])
-Definer = Annotated[Caller, Depends(require(Role.marketer, Role.crm))]
-ItemWriter = Annotated[Caller, Depends(require(Role.crm, Role.storefront))]
-Anyone = Annotated[Caller, Depends(require(*Role))]
 AttributeName = Annotated[Name, Path(description="The attribute's name, e.g. `genre`.")]
 ItemId = Annotated[str, Path(min_length=1, max_length=200, description="The caller's own item id.")]
 
 
 @router.put("/v1/attributes/{name}", response_model=AttributePublic)
 def put_attribute(
-    name: AttributeName, body: AttributePut, caller: Definer, session: SessionDep, response: Response
+    name: AttributeName, body: AttributePut, caller: MarketerOrCrm, session: SessionDep, response: Response
 ) -> AttributePublic:
     """Define an attribute: its kind, numeric bins, and the scorer's inputs f, u and c.
 
@@ -39,13 +35,13 @@ def put_attribute(
 
 
 @router.get("/v1/attributes", response_model=list[AttributePublic])
-def list_attributes(caller: Anyone, session: SessionDep) -> list[AttributePublic]:
+def list_attributes(caller: AnyRole, session: SessionDep) -> list[AttributePublic]:
     """Every attribute definition of the tenant, by name."""
     return service.list_attributes(session, caller.tenant_id)
 
 
 @router.get("/v1/attributes/{name}", response_model=AttributePublic)
-def get_attribute(name: AttributeName, caller: Anyone, session: SessionDep) -> AttributePublic:
+def get_attribute(name: AttributeName, caller: AnyRole, session: SessionDep) -> AttributePublic:
     """One attribute definition."""
     return service.get_attribute(session, caller.tenant_id, name)
 
@@ -55,7 +51,7 @@ def get_attribute(name: AttributeName, caller: Anyone, session: SessionDep) -> A
     response_model=SyncResult,
     openapi_extra=bulk_body(ItemSyncRow.model_json_schema(ref_template="#/components/schemas/{model}")),
 )
-async def sync_items(request: Request, caller: ItemWriter, session: SessionDep) -> SyncResult:
+async def sync_items(request: Request, caller: CrmOrStorefront, session: SessionDep) -> SyncResult:
     """Upsert items in bulk, last writer wins by the optional `source_updated_at`.
 
     Same bodies and answer as `POST /v1/sync/customers`. A row without `source_updated_at` is never
@@ -71,6 +67,6 @@ async def sync_items(request: Request, caller: ItemWriter, session: SessionDep) 
 
 
 @router.get("/v1/items/{item_id}", response_model=ItemPublic)
-def get_item(item_id: ItemId, caller: Anyone, session: SessionDep) -> ItemPublic:
+def get_item(item_id: ItemId, caller: AnyRole, session: SessionDep) -> ItemPublic:
     """One item with its attributes and the values stored for scoring."""
     return service.get_item(session, caller.tenant_id, item_id)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service.bulk.checks import MISSING, boolean, fields_of, identifier, json_text, name, timestamp, wrong
 from service.catalog.values import Definition, labels
-from service.sync.rows import MISSING, boolean, fields_of, identifier, json_text, name, timestamp, wrong
 
 _ITEM_FIELDS = frozenset({"item_id", "attributes", "active", "source_updated_at"})
 

@@ -6,6 +6,10 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
+from service.bulk.batch import run_batch
+from service.bulk.bodies import Record
+from service.bulk.checks import RowError
+from service.bulk.schemas import SyncResult
 from service.catalog import repository
 from service.catalog.models import Attribute
 from service.catalog.rows import item_checker
@@ -13,10 +17,6 @@ from service.catalog.schemas import AttributePublic, AttributePut, ItemPublic
 from service.catalog.values import Definition, labels
 from service.db import utcnow
 from service.errors import NotFound
-from service.sync.batch import run_batch
-from service.sync.bodies import Record
-from service.sync.rows import RowError
-from service.sync.schemas import SyncResult
 
 
 def definition_of(attribute: Attribute) -> Definition:

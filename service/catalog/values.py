@@ -7,7 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
-from service.sync.rows import fail
+from service.bulk.checks import fail
 
 CATEGORICAL, MULTI_VALUED, NUMERIC = "categorical", "multi-valued", "numeric"
 

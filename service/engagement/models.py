@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, UTCDateTime, utcnow
-from service.profiles.models import tenant_fk
+from service.tenancy.models import tenant_fk
 
 
 def _customer_key() -> sa.Column[int]:

@@ -11,7 +11,8 @@ from service.db import session_scope
 from service.errors import NotFound, TailorwiseError
 from service.jobs import repository, runner
 from service.jobs.models import Run
-from service.schemas import Page, decode_cursor, encode_cursor
+from service.pagination import cursor_id, id_page
+from service.schemas import Page
 from service.tenancy import repository as tenants
 
 
@@ -25,10 +26,7 @@ def get_run(session: Session, tenant_id: int, kind: str, run_id: int) -> Run:
 
 def runs_page(session: Session, tenant_id: int, kind: str, cursor: str | None, limit: int) -> Page[Run]:
     """The tenant's runs of a kind, newest first, a page at a time."""
-    position = decode_cursor(cursor, 1)
-    rows = list(repository.page(session, tenant_id, kind, position[0] if position else None, limit))
-    last = rows[-1].id if len(rows) == limit else None
-    return Page(items=rows, next_cursor=encode_cursor(last) if last is not None else None)
+    return id_page(repository.page(session, tenant_id, kind, cursor_id(cursor), limit), limit, list)
 
 
 def run_inline(

@@ -9,11 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-
-
-def tenant_fk() -> Any:
-    """A tenant_id column referencing tenants, deleted with its tenant."""
-    return sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+from service.tenancy.models import tenant_fk
 
 
 def customer_fk() -> Any:
@@ -77,6 +73,8 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "event_id"),
         sa.Index("ix_events_tenant_customer_time", "tenant_id", "customer_id", "occurred_at"),
+        # Serving reads the items a customer chose after the model's training read: a range of this index.
+        sa.Index("ix_events_customer_txid", "customer_id", "txid"),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from service.auth import Caller, require
+from service.auth import Crm, CrmOrStorefront
 from service.db import SessionDep
 from service.profiles import service
 from service.profiles.schemas import (
@@ -18,13 +18,9 @@ from service.profiles.schemas import (
     EventBatchResult,
     PreferencesPut,
 )
-from service.schemas import Page, decode_cursor, encode_cursor
-from service.tenancy.models import Role
+from service.schemas import Page
 
 router = APIRouter(tags=["profiles"])
-Crm = Annotated[Caller, Depends(require(Role.crm))]
-ProfileReader = Annotated[Caller, Depends(require(Role.crm, Role.storefront))]
-EventWriter = Annotated[Caller, Depends(require(Role.crm, Role.storefront))]
 CustomerId = Annotated[str, Path(min_length=1, max_length=200, description="The caller's own customer id.")]
 
 
@@ -39,7 +35,7 @@ def put_customer(
 
 
 @router.get("/v1/customers/{external_id}", response_model=CustomerPublic)
-def get_customer(external_id: CustomerId, caller: ProfileReader, session: SessionDep) -> CustomerPublic:
+def get_customer(external_id: CustomerId, caller: CrmOrStorefront, session: SessionDep) -> CustomerPublic:
     """One customer with consent and preferences."""
     return service.get_customer(session, caller.tenant_id, external_id)
 
@@ -54,14 +50,12 @@ def list_customers(
 ) -> Page[CustomerPublic]:
     """The tenant's customers, oldest first, a page at a time."""
     limit = min(limit, request.app.state.settings.max_page_size)
-    position = decode_cursor(cursor, 1)
-    items, last = service.list_customers(session, caller.tenant_id, position[0] if position else 0, limit)
-    return Page(items=items, next_cursor=encode_cursor(last) if last is not None else None)
+    return service.list_customers(session, caller.tenant_id, cursor, limit)
 
 
 @router.put("/v1/customers/{external_id}/preferences", response_model=CustomerPublic)
 def put_preferences(
-    external_id: CustomerId, body: PreferencesPut, caller: ProfileReader, session: SessionDep
+    external_id: CustomerId, body: PreferencesPut, caller: CrmOrStorefront, session: SessionDep
 ) -> CustomerPublic:
     """Replace a customer's stated preferences."""
     return service.put_preferences(session, caller.tenant_id, external_id, body)
@@ -69,7 +63,7 @@ def put_preferences(
 
 @router.post("/v1/events", response_model=EventBatchResult)
 def post_events(
-    body: EventBatch, caller: EventWriter, session: SessionDep, request: Request
+    body: EventBatch, caller: CrmOrStorefront, session: SessionDep, request: Request
 ) -> EventBatchResult:
     """Store a batch of choice events; replayed event_ids are counted as duplicates."""
     return service.ingest_events(

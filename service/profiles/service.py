@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -11,6 +12,7 @@ from service.audit import service as audit
 from service.auth import Caller
 from service.db import utcnow
 from service.errors import Conflict, NotFound, PayloadTooLarge
+from service.pagination import cursor_id, id_page
 from service.profiles import repository
 from service.profiles.models import Customer, Event, Preference
 from service.profiles.schemas import (
@@ -26,6 +28,7 @@ from service.profiles.schemas import (
     PreferencesPut,
     RejectedEvent,
 )
+from service.schemas import Page
 from service.tenancy import repository as tenants
 from service.treatment.export import personal_data
 
@@ -72,16 +75,17 @@ def get_customer(session: Session, tenant_id: int, external_id: str) -> Customer
     return to_public(customer, list(repository.preferences_of(session, [customer.id or 0])))
 
 
-def list_customers(
-    session: Session, tenant_id: int, after_id: int, limit: int
-) -> tuple[list[CustomerPublic], int | None]:
-    """A page of customers and the id to continue after (None at the end)."""
-    rows = list(repository.list_customers(session, tenant_id, after_id, limit))
-    prefs: dict[int, list[Preference]] = {}
-    for p in repository.preferences_of(session, [c.id for c in rows if c.id is not None]):
-        prefs.setdefault(p.customer_id, []).append(p)
-    items = [to_public(c, prefs.get(c.id or 0, [])) for c in rows]
-    return items, (rows[-1].id if len(rows) == limit else None)
+def list_customers(session: Session, tenant_id: int, cursor: str | None, limit: int) -> Page[CustomerPublic]:
+    """A page of customers, oldest first."""
+    rows = repository.list_customers(session, tenant_id, cursor_id(cursor) or 0, limit)
+
+    def public(page: Sequence[Customer]) -> list[CustomerPublic]:
+        prefs: dict[int, list[Preference]] = {}
+        for p in repository.preferences_of(session, [c.id for c in page if c.id is not None]):
+            prefs.setdefault(p.customer_id, []).append(p)
+        return [to_public(c, prefs.get(c.id or 0, [])) for c in page]
+
+    return id_page(rows, limit, public)
 
 
 def put_customer(

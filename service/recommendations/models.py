@@ -6,24 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel
 
-from service.catalog.models import Item
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.profiles.models import Event
-
-# The cache's refresher asks which items changed since it last looked; every request asks which of
-# them are inactive now, from a partial index of inactive items alone.
-ITEMS_CHANGED_INDEX = sa.Index("ix_items_tenant_updated_at", col(Item.tenant_id), col(Item.updated_at))
-ITEMS_DEACTIVATED_INDEX = sa.Index(
-    "ix_items_tenant_deactivated_at",
-    col(Item.tenant_id),
-    col(Item.updated_at),
-    postgresql_where=sa.text("NOT active"),
-    sqlite_where=sa.text("NOT active"),
-)
-# Each request reads the items a customer chose after the model's training read: a range of this index.
-EVENTS_SEEN_INDEX = sa.Index("ix_events_customer_txid", col(Event.customer_id), col(Event.txid))
+from service.tenancy.models import tenant_fk
 
 
 class ModelVersion(SQLModel, table=True):
@@ -33,9 +19,7 @@ class ModelVersion(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_model_versions_tenant_id_id", "tenant_id", "id"),)
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
-    )
+    tenant_id: int = Field(sa_column=tenant_fk())
     run_id: int = Field(
         sa_column=sa.Column(BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True)
     )

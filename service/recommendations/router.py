@@ -5,21 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 
-from service.auth import Caller, current_caller, require
+from service.auth import AnyRole, Marketer, Storefront
 from service.db import SessionDep
 from service.jobs import service as jobs
 from service.jobs.schemas import RunPublic
 from service.recommendations import params, service
 from service.recommendations.schemas import ModelVersionPublic, Ping, Recommendations, SimilarItems
 from service.recommendations.training import TRAINING, train_tenant
-from service.schemas import Page, decode_cursor, encode_cursor
-from service.tenancy.models import Role
+from service.schemas import Page
 
 router = APIRouter(tags=["recommendations"])
-Marketer = Annotated[Caller, Depends(require(Role.marketer))]
-Storefront = Annotated[Caller, Depends(require(Role.storefront))]
 ExternalId = Annotated[str, Path(min_length=1, max_length=200)]
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     409: {"description": "No model has been trained for the tenant yet (problem+json)."}
@@ -68,7 +65,7 @@ async def similar_items(
 
 
 @router.get("/v1/ping", response_model=Ping)
-async def ping(caller: Annotated[Caller, Depends(current_caller)]) -> Response:
+async def ping(caller: AnyRole) -> Response:
     """The caller's tenant and role: an authenticated endpoint with nothing else to do."""
     return _json({"tenant": caller.tenant_id, "role": caller.role.value})
 
@@ -108,9 +105,7 @@ def list_versions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ModelVersionPublic]:
     """The tenant's model versions, newest first, each with its metrics and gate decision."""
-    position = decode_cursor(cursor, 1)
-    items, last = service.page_versions(session, caller.tenant_id, position[0] if position else None, limit)
-    return Page(items=items, next_cursor=encode_cursor(last) if last is not None else None)
+    return service.page_versions(session, caller.tenant_id, cursor, limit)
 
 
 @router.get("/v1/models/{version}", response_model=ModelVersionPublic)

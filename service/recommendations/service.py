@@ -12,11 +12,13 @@ from service.config import Settings
 from service.errors import Conflict, NotFound
 from service.jobs import repository as runs
 from service.jobs.models import Run
+from service.pagination import cursor_id, id_page
 from service.recommendations import repository, serving
 from service.recommendations.cache import ModelCache, Snapshot
 from service.recommendations.models import ModelVersion
 from service.recommendations.schemas import ModelVersionPublic
 from service.recommendations.training import TRAINING, run_params
+from service.schemas import Page
 
 NO_MODEL = "No model has been trained for this tenant yet: start a training run at POST /v1/models/runs."
 
@@ -54,12 +56,12 @@ def get_version(session: Session, tenant_id: int, version_id: int) -> ModelVersi
 
 
 def page_versions(
-    session: Session, tenant_id: int, before_id: int | None, limit: int
-) -> tuple[list[ModelVersionPublic], int | None]:
-    """A page of versions, newest first, and the id to continue before (None at the end)."""
-    rows = repository.page_versions(session, tenant_id, before_id, limit)
+    session: Session, tenant_id: int, cursor: str | None, limit: int
+) -> Page[ModelVersionPublic]:
+    """A page of versions, newest first."""
+    rows = repository.page_versions(session, tenant_id, cursor_id(cursor), limit)
     serving_id = repository.latest_version_id(session, tenant_id)
-    return [to_public(v, serving_id) for v in rows], (rows[-1].id if len(rows) == limit else None)
+    return id_page(rows, limit, lambda page: [to_public(v, serving_id) for v in page])
 
 
 def _snapshot(cache: ModelCache, tenant_id: int) -> Snapshot:

@@ -11,9 +11,9 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from service.bulk.driver import driver_connection
+from service.bulk.lww import MergeCounts
 from service.db import utcnow
-from service.sync.driver import driver_connection
-from service.sync.lww import MergeCounts
 from service.sync.rows import CustomerRow
 
 FLUSH_ROWS = 2_000

@@ -11,31 +11,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service.bulk.lww import MergeCounts, Outcome, outcome
+from service.bulk.writing import chunks, lock_for_writing
 from service.db import is_postgres, oldest_open_transaction, upsert_insert, utcnow
 from service.profiles import repository as profiles
 from service.profiles.models import Customer, CustomerChange, Preference
-from service.sync.driver import driver_connection
-from service.sync.lww import MergeCounts, Outcome, outcome
 from service.sync.postgres import CustomerCopy
 from service.sync.rows import CustomerRow
 from service.sync.rows import Preference as PreferenceRow
 
 CUSTOMERS: sa.Table = Customer.__table__  # type: ignore[attr-defined]
-CHUNK = 5_000
-
-
-def lock_for_writing(session: Session) -> None:
-    """On SQLite, take the write lock now, so the rows read next cannot change before they are written."""
-    if is_postgres(session):
-        return
-    connection = driver_connection(session)
-    if not connection.in_transaction:
-        connection.execute("BEGIN IMMEDIATE")
-
-
-def chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
-    """Slices small enough for an IN list."""
-    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
 
 
 class CustomerBuffer:

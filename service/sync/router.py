@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import Caller, require
+from service.auth import Crm
+from service.bulk.bodies import request_records
+from service.bulk.openapi import bulk_body
+from service.bulk.schemas import SyncResult
 from service.db import SessionDep
 from service.sync import service
-from service.sync.bodies import request_records
-from service.sync.schemas import ChangePage, CustomerSyncRow, SyncResult
-from service.tenancy.models import Role
+from service.sync.schemas import ChangePage, CustomerSyncRow
 
 router = APIRouter(tags=["sync"])
-Crm = Annotated[Caller, Depends(require(Role.crm))]
-
-
-def bulk_body(row_schema: dict[str, Any]) -> dict[str, Any]:
-    """OpenAPI for a body of rows sent as NDJSON or as a JSON array."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-ndjson": {"schema": row_schema},
-                "application/json": {"schema": {"type": "array", "items": row_schema}},
-            },
-        }
-    }
 
 
 @router.post(

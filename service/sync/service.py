@@ -6,15 +6,16 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
+from service.bulk.batch import run_batch
+from service.bulk.bodies import Record
+from service.bulk.schemas import SyncResult
+from service.pagination import decode_cursor, encode_cursor
 from service.profiles import repository as profiles
 from service.profiles.models import Preference
 from service.profiles.service import to_public
-from service.schemas import decode_cursor, encode_cursor
 from service.sync import repository
-from service.sync.batch import run_batch
-from service.sync.bodies import Record
 from service.sync.rows import customer_row
-from service.sync.schemas import Change, ChangePage, SyncResult
+from service.sync.schemas import Change, ChangePage
 
 FEED_START = (0, 0)
 

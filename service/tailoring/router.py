@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 
-from service.auth import Caller, require
+from service.auth import Marketer, MarketerOrStorefront, Storefront
 from service.db import SessionDep
 from service.jobs import service as jobs
 from service.jobs.schemas import RunPublic
@@ -21,12 +21,8 @@ from service.tailoring.schemas import (
     TailoringPlan,
 )
 from service.tailoring.scoring import score_tenant
-from service.tenancy.models import Role
 
 router = APIRouter(tags=["tailoring"])
-Marketer = Annotated[Caller, Depends(require(Role.marketer))]
-DecisionReader = Annotated[Caller, Depends(require(Role.marketer, Role.storefront))]
-Storefront = Annotated[Caller, Depends(require(Role.storefront))]
 AttributeName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -58,13 +54,13 @@ def list_runs(
 
 
 @router.get("/v1/tailoring/attributes", response_model=list[DecisionPublic])
-def list_decisions(caller: DecisionReader, session: SessionDep) -> list[DecisionPublic]:
+def list_decisions(caller: MarketerOrStorefront, session: SessionDep) -> list[DecisionPublic]:
     """Every scored attribute: tailor or not, at which level, with figures and a reason."""
     return service.list_decisions(session, caller.tenant_id)
 
 
 @router.get("/v1/tailoring/attributes/{name}", response_model=DecisionPublic)
-def get_decision(name: AttributeName, caller: DecisionReader, session: SessionDep) -> DecisionPublic:
+def get_decision(name: AttributeName, caller: MarketerOrStorefront, session: SessionDep) -> DecisionPublic:
     """One attribute's decision with its figures and reason."""
     return service.get_decision(session, caller.tenant_id, name)
 

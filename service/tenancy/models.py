@@ -1,14 +1,20 @@
-"""Tenant and API key tables."""
+"""Tenant and API key tables, and the tenant_id column every tenant-owned table carries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, UTCDateTime, utcnow
+
+
+def tenant_fk() -> Any:
+    """A tenant_id column referencing tenants, deleted with its tenant."""
+    return sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
 
 
 class Role(StrEnum):

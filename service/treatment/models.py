@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.profiles.models import tenant_fk
+from service.tenancy.models import tenant_fk
 
 DEFAULT_EXIT_RAMP = {"channel": "phone", "label": "Talk to a person"}
 

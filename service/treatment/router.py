@@ -8,13 +8,12 @@ from weakref import WeakKeyDictionary
 
 import anyio
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.engine import Engine
 
-from service.auth import Caller, require
+from service.auth import Marketer, Storefront
 from service.db import SessionDep, session_scope
 from service.schemas import Name
-from service.tenancy.models import Role
 from service.treatment import decision, service
 from service.treatment.schemas import (
     TouchpointPublic,
@@ -25,8 +24,6 @@ from service.treatment.schemas import (
 )
 
 router = APIRouter(tags=["treatment"])
-Marketer = Annotated[Caller, Depends(require(Role.marketer))]
-Storefront = Annotated[Caller, Depends(require(Role.storefront))]
 TouchpointName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 

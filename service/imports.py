@@ -16,12 +16,12 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Engine
 
+from service.bulk.bodies import Malformed, Record, ndjson_records
+from service.bulk.schemas import SyncResult
 from service.catalog import service as catalog
 from service.db import session_scope
 from service.errors import BadRequest, NotFound
 from service.sync import service as sync
-from service.sync.bodies import Malformed, Record, ndjson_records
-from service.sync.schemas import SyncResult
 from service.tenancy import repository as tenants
 
 CHUNK_ROWS = 10_000

@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from service.bulk.bodies import Malformed, Record
+from service.bulk.checks import RowError
+from service.bulk.lww import MergeCounts, Winners
+from service.bulk.schemas import InvalidRow, SyncResult
 from service.errors import PayloadTooLarge
-from service.sync.bodies import Malformed, Record
-from service.sync.lww import MergeCounts, Winners
-from service.sync.rows import RowError
-from service.sync.schemas import InvalidRow, SyncResult
 
 
 class Keyed(Protocol):
