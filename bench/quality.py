@@ -35,7 +35,8 @@ from recommender.ranking import ItemFilter, Recommender, ServingPath, build_popu
 from recommender.stats import Interval
 from service.config import Settings
 from service.recommendations.cache import build_snapshot
-from service.recommendations.repository import CatalogState, CustomerRead, TrainingEvents
+from service.recommendations.reads_repository import CustomerRead
+from service.recommendations.repository import CatalogState, TrainingEvents
 from service.recommendations.serving import RecommendationQuery, recommend
 from service.recommendations.training import TrainingData, fit_serving, hyperparameters_of
 

@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from recommender.evaluation import Strategy
 from recommender.model import TrainedModel
 from recommender.ranking import PopularityTable, Recommender
-from service.recommendations import repository
+from service.recommendations import reads_repository, repository
 
 logger = logging.getLogger("tailorwise.models")
 
@@ -107,7 +107,7 @@ class ModelCache:
     ) -> None:
         self._engine = engine
         self._kept_lists = kept_lists
-        self.reads = repository.ServingReads(engine, read_connections, kept_reads)
+        self.reads = reads_repository.ServingReads(engine, read_connections, kept_reads)
         self._interval = interval_seconds
         self._snapshots: dict[int, Snapshot] = {}
         self._stop = threading.Event()

@@ -13,7 +13,7 @@ from service.errors import Conflict, NotFound
 from service.jobs import repository as runs
 from service.jobs.models import Run
 from service.pagination import cursor_id, id_page
-from service.recommendations import repository, serving
+from service.recommendations import reads_repository, repository, serving
 from service.recommendations.cache import ModelCache, Snapshot
 from service.recommendations.models import ModelVersion
 from service.recommendations.schemas import ModelVersionPublic
@@ -81,12 +81,14 @@ async def recommendations(
     """A customer's recommendations: one database read, the rest in memory."""
     snapshot = _snapshot(cache, tenant_id)
     events_from = snapshot.events_from_txid(external_id)
-    read = await repository.read_customer(cache.reads, tenant_id, external_id, snapshot.since, events_from)
+    read = await reads_repository.read_customer(
+        cache.reads, tenant_id, external_id, snapshot.since, events_from
+    )
     return serving.recommend(snapshot, external_id, read, query)
 
 
 async def similar_items(cache: ModelCache, tenant_id: int, item_id: str, k: int) -> dict[str, Any]:
     """Items like one item, active ones only."""
     snapshot = _snapshot(cache, tenant_id)
-    deactivated = await repository.deactivated_items(cache.reads, tenant_id, snapshot.since)
+    deactivated = await reads_repository.deactivated_items(cache.reads, tenant_id, snapshot.since)
     return serving.similar(snapshot, item_id, k, deactivated)

@@ -12,7 +12,7 @@ from recommender.evaluation import Strategy
 from recommender.ranking import ItemFilter, Recommendation, ServingPath
 from service.errors import NotFound, Unprocessable, field_error
 from service.recommendations.cache import Snapshot
-from service.recommendations.repository import CustomerRead
+from service.recommendations.reads_repository import CustomerRead
 
 COLD_START = "cold-start"
 UNKNOWN_CUSTOMER = "Unknown customer (an anonymous visitor, say): the popular list."

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from service.db import session_scope
-from service.recommendations import repository
+from service.recommendations import change_listener, reads_repository
 from service.recommendations.read_cache import ReadCache
 from tests.service.recommendations.conftest import Shop, tenant_id
 
@@ -94,7 +94,7 @@ def test_without_the_listener_nothing_is_kept_until_it_is_back(bookstore, make_k
     with session_scope(bookstore.db.engine) as session:
         ended = session.execute(
             sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
-            {"name": repository.LISTENER_NAME},
+            {"name": change_listener.LISTENER_NAME},
         ).all()
     assert ended
     wait_until(lambda: not kept.live)
@@ -108,22 +108,22 @@ def test_without_the_listener_nothing_is_kept_until_it_is_back(bookstore, make_k
 def test_a_listener_whose_probe_does_not_come_back_keeps_nothing(db: Any, monkeypatch: Any) -> None:
     if db.backend != "postgres":
         pytest.skip("notifications are PostgreSQL's")
-    monkeypatch.setattr(repository, "LISTEN_PING_SECONDS", 0.2)
-    reads = repository.ServingReads(db.engine, size=1, kept_reads=10)
-    kept = reads.kept
-    assert kept is not None
+    monkeypatch.setattr(change_listener, "LISTEN_PING_SECONDS", 0.2)
+    reads = reads_repository.ServingReads(db.engine, size=1, kept_reads=10)
+    kept, listener = reads.kept, reads._listener
+    assert kept is not None and listener is not None
 
     async def hear_without_listening() -> None:
         # As behind a pooler in transaction mode: the connection works, but nothing is delivered.
         async with await reads._connect() as connection:
             with pytest.raises(TimeoutError, match="probe"):
-                await reads._hear_for_a_while(connection, kept)
+                await listener._hear_for_a_while(connection, kept)
 
     asyncio.run(hear_without_listening())
     assert not kept.live
 
 
-class Overtaken(repository.ServingReads):
+class Overtaken(reads_repository.ServingReads):
     """Serving reads whose first batch is overtaken: a purchase commits, and is heard, before it returns."""
 
     def __init__(self, *args: Any, purchase: Callable[[], None], tenant_id: int, **kwargs: Any) -> None:
@@ -131,7 +131,7 @@ class Overtaken(repository.ServingReads):
         self._purchase: Callable[[], None] | None = purchase
         self._tenant_id = tenant_id
 
-    async def _customer_rows(self, keys: list[repository.CustomerKey]) -> list[tuple[Any, ...]]:
+    async def _customer_rows(self, keys: list[reads_repository.CustomerKey]) -> list[tuple[Any, ...]]:
         rows = await super()._customer_rows(keys)
         if self._purchase is not None and self.kept is not None:
             purchase, self._purchase = self._purchase, None
@@ -166,7 +166,7 @@ def test_a_read_overtaken_by_a_change_is_not_kept(bookstore, db: Any) -> None:
             assert kept is not None
             while not kept.live:
                 await asyncio.sleep(0.01)
-            key = repository.CustomerKey(tid, "c5", datetime(1970, 1, 1, tzinfo=UTC))
+            key = reads_repository.CustomerKey(tid, "c5", datetime(1970, 1, 1, tzinfo=UTC))
             overtaken = await reads.customer(key)
             assert kept.get(tid, "c5", key) is None  # taken before the purchase: not kept
             fresh = await reads.customer(key)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recommender.datasets import bookstore_like
-from service.recommendations.repository import CustomerRead, ServingReads, read_customer
+from service.recommendations.reads_repository import CustomerRead, ServingReads, read_customer
 from tests.service.recommendations.conftest import seed, tenant_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
