@@ -19,6 +19,7 @@ from service.errors import install_error_handlers
 from service.jobs.runner import JobRunner
 from service.limits import BodySizeLimit
 from service.migrate import head_revision
+from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
 from service.recommendations.cache import ModelCache
 from service.recommendations.router import router as recommendations_router
@@ -70,6 +71,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # A request is matched against the routers in this order, route by route (about 1 us a route), so
     # the storefronts' per-page-view endpoints come first.
     hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)
-    for router in (*hot, profiles_router, catalog_router, sync_router, audit_router, health.router):
+    for router in (
+        *hot,
+        profiles_router,
+        privacy_router,
+        catalog_router,
+        sync_router,
+        audit_router,
+        health.router,
+    ):
         app.include_router(router)
     return app

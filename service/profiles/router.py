@@ -10,10 +10,8 @@ from service.auth import Crm, CrmOrStorefront
 from service.db import SessionDep
 from service.profiles import service
 from service.profiles.schemas import (
-    CustomerExport,
     CustomerPublic,
     CustomerPut,
-    ErasureResult,
     EventBatch,
     EventBatchResult,
     PreferencesPut,
@@ -69,15 +67,3 @@ def post_events(
     return service.ingest_events(
         session, caller.tenant_id, body.events, request.app.state.settings.max_events_per_batch
     )
-
-
-@router.get("/v1/customers/{external_id}/export", response_model=CustomerExport)
-def export_customer(external_id: CustomerId, caller: Crm, session: SessionDep) -> CustomerExport:
-    """Everything stored about the customer (GDPR access)."""
-    return service.export_customer(session, caller.tenant_id, external_id)
-
-
-@router.delete("/v1/customers/{external_id}", response_model=ErasureResult)
-def erase_customer(external_id: CustomerId, caller: Crm, session: SessionDep) -> ErasureResult:
-    """Erase the customer with preferences and events, at once."""
-    return service.erase_customer(session, caller.tenant_id, caller, external_id)

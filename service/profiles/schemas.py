@@ -128,18 +128,3 @@ class EventPublic(BaseModel):
     value: str | None
     weight: float
     occurred_at: datetime
-
-
-class CustomerExport(BaseModel):
-    """Everything stored about one customer (GDPR access)."""
-
-    customer: CustomerPublic
-    events: list[EventPublic]
-    extra: dict[str, Any] = Field(default_factory=dict, description="Data held by other domains.")
-
-
-class ErasureResult(BaseModel):
-    """What an erasure removed."""
-
-    external_id: str
-    deleted: dict[str, int]

@@ -1,4 +1,4 @@
-"""Rules of the profile store: create, replace, ingest, export, erase."""
+"""Rules of the profile store: create, replace, ingest, and the profile's part of export and erasure."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from service.audit import service as audit
-from service.auth import Caller
 from service.db import utcnow
 from service.errors import Conflict, NotFound, PayloadTooLarge
 from service.pagination import cursor_id, id_page
@@ -17,10 +15,8 @@ from service.profiles import repository
 from service.profiles.models import Customer, Event, Preference
 from service.profiles.schemas import (
     Consent,
-    CustomerExport,
     CustomerPublic,
     CustomerPut,
-    ErasureResult,
     EventBatchResult,
     EventIn,
     EventPublic,
@@ -30,7 +26,6 @@ from service.profiles.schemas import (
 )
 from service.schemas import Page
 from service.tenancy import repository as tenants
-from service.treatment.export import personal_data
 
 _event_adapter = TypeAdapter(EventIn)
 
@@ -216,31 +211,21 @@ def ingest_events(
     )
 
 
-def export_customer(session: Session, tenant_id: int, external_id: str) -> CustomerExport:
-    """Everything stored about a customer."""
-    customer = require_customer(session, tenant_id, external_id)
-    events = [
+def events_of(session: Session, customer: Customer) -> list[EventPublic]:
+    """Every event of a customer, oldest first."""
+    return [
         EventPublic.model_validate(e, from_attributes=True)
         for e in repository.events_of(session, customer.id or 0)
     ]
-    return CustomerExport(
-        customer=get_customer(session, tenant_id, external_id),
-        events=events,
-        extra=personal_data(session, tenant_id, customer.id or 0),
-    )
 
 
-def erase_customer(
-    session: Session, tenant_id: int, caller: Caller | None, external_id: str
-) -> ErasureResult:
-    """Delete a customer and everything owned; the audit keeps counts only, no personal data."""
-    customer = require_customer(session, tenant_id, external_id)
+def erase_profile(session: Session, tenant_id: int, customer: Customer) -> dict[str, int]:
+    """Delete a customer with preferences and events, tombstone it in the feed; the counts deleted."""
     counts = {
         "customer": 1,
         "preferences": repository.count_rows(session, Preference, customer.id or 0),
         "events": repository.count_rows(session, Event, customer.id or 0),
     }
     repository.delete_customer(session, customer)
-    repository.record_erasures(session, tenant_id, [external_id])
-    audit.record(session, tenant_id, caller, "customer.erased", None, None, counts)
-    return ErasureResult(external_id=external_id, deleted=counts)
+    repository.record_erasures(session, tenant_id, [customer.external_id])
+    return counts

@@ -1,0 +1,1 @@
+"""GDPR access and erasure across every domain that holds personal data."""
