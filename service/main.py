@@ -26,6 +26,7 @@ from service.recommendations.router import router as recommendations_router
 from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
 from service.treatment.router import router as treatment_router
+from service.treatment.service import default_engagement_mode
 
 DESCRIPTION = (
     "Tailorwise personalizes only where it pays: a profile store, a personalization-value scorer "
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app = FastAPI(title="Tailorwise", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.engagement_default = default_engagement_mode
     app.state.migration_head = head_revision()
     install_error_handlers(app)
     app.add_middleware(

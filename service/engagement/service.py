@@ -20,7 +20,6 @@ from service.engagement.schemas import (
 from service.errors import Unprocessable, field_error
 from service.jobs.models import Run
 from service.profiles.service import require_customer
-from service.treatment.settings import effective_settings
 
 MAX_PHASE_LENGTH = 100
 
@@ -55,10 +54,11 @@ def phase_engagement(
     )
 
 
-def get_engagement(session: Session, tenant_id: int, external_id: str) -> EngagementPublic:
-    """Every phase the customer stated a mode for or showed behaviour in."""
+def get_engagement(
+    session: Session, tenant_id: int, external_id: str, default: EngagementMode
+) -> EngagementPublic:
+    """Every phase the customer stated a mode for or showed behaviour in, beside the tenant's default."""
     customer = require_customer(session, tenant_id, external_id)
-    default = EngagementMode(effective_settings(session, tenant_id).default_engagement_mode)
     stated = {p.journey_phase: p for p in repository.preferences_of(session, tenant_id, customer.id or 0)}
     observed = {o.journey_phase: o for o in repository.observations_of(session, tenant_id, customer.id or 0)}
     if not customer.consent_profiling:
@@ -71,7 +71,7 @@ def get_engagement(session: Session, tenant_id: int, external_id: str) -> Engage
 
 
 def put_engagement(
-    session: Session, tenant_id: int, external_id: str, body: EngagementPut
+    session: Session, tenant_id: int, external_id: str, body: EngagementPut, default: EngagementMode
 ) -> EngagementPublic:
     """Replace the customer's stated modes; a phase may appear once."""
     customer = require_customer(session, tenant_id, external_id)
@@ -95,7 +95,7 @@ def put_engagement(
         for p in body.preferences
     ]
     repository.replace_preferences(session, tenant_id, customer.id or 0, rows)
-    return get_engagement(session, tenant_id, external_id)
+    return get_engagement(session, tenant_id, external_id, default)
 
 
 def observation_rows(session: Session, run: Run) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from service.audit import service as audit
 from service.auth import Caller
 from service.catalog import repository as catalog
 from service.db import utcnow
+from service.engagement.schemas import EngagementMode
 from service.errors import NotFound, Unprocessable, field_error
 from service.treatment import repository
 from service.treatment.evidence import treatment_pays
@@ -21,7 +22,7 @@ from service.treatment.schemas import (
     TreatmentSettingsPublic,
     TreatmentSettingsPut,
 )
-from service.treatment.settings import settings_dict
+from service.treatment.settings import effective_settings, settings_dict
 
 
 def check_rules(rules: list[TreatmentRule]) -> None:
@@ -153,3 +154,8 @@ def put_settings(session: Session, caller: Caller, body: TreatmentSettingsPut) -
         session, caller.tenant_id, caller, "treatment.settings.updated", None, before, settings_dict(settings)
     )
     return get_settings(session, caller.tenant_id)
+
+
+def default_engagement_mode(session: Session, tenant_id: int) -> EngagementMode:
+    """The tenant's default engagement mode (engagement reads it through the app)."""
+    return EngagementMode(effective_settings(session, tenant_id).default_engagement_mode)
