@@ -21,8 +21,8 @@ from service.config import Settings
 from service.db import create_db_engine, session_scope
 from service.migrate import upgrade
 from service.profiles import service as profiles
-from service.tailoring.jobs import score_now
 from service.tenancy import service as tenancy
+from service.workloads.inline import score_now
 
 CHUNK = 10_000
 

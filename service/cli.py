@@ -18,9 +18,8 @@ from service.demo import seed_demo
 from service.errors import TailorwiseError
 from service.migrate import upgrade
 from service.progress import progress_bar
-from service.recommendations import jobs as recommendation_jobs
-from service.tailoring import jobs as tailoring_jobs
 from service.tenancy import service as tenancy
+from service.workloads import inline
 
 app = typer.Typer(
     help="Tailorwise: personalize only where it pays.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -84,7 +83,7 @@ def score(
 ) -> None:
     """Score the tenant's attributes now (a scoring run, with a progress bar) and print the decisions."""
     with database() as engine:
-        decisions = tailoring_jobs.score_now(engine, tenant, attribute, progress_bar)
+        decisions = inline.score_now(engine, tenant, attribute, progress_bar)
     for decision in decisions:
         typer.echo(
             f"{decision.attribute:<20} {decision.decision:<8} {decision.level:<13} {decision.explanation}"
@@ -95,7 +94,7 @@ def score(
 def train(tenant: Annotated[str, typer.Option(help="The tenant's name.")]) -> None:
     """Train the tenant's recommendation model now (a run with a progress bar); print the version."""
     with database() as engine:
-        version = recommendation_jobs.train_now(engine, tenant, get_settings(), progress_bar)
+        version = inline.train_now(engine, tenant, get_settings(), progress_bar)
     typer.echo(f"model version {version.id}: {version.strategy}. {version.reason}")
     for name in ("model", "segment", "popular"):
         figures = " ".join(f"{metric}={value}" for metric, value in version.metrics[name].items())
@@ -142,9 +141,9 @@ def import_items(file: ImportFile, tenant: ImportTenant) -> None:
 
 @app.command()
 def demo() -> None:
-    """Seed and score a demo bookstore and petrol station, and print their keys and decisions."""
+    """Seed, score and train a demo bookstore and petrol station; print their keys, decisions and URLs."""
     with database() as engine:
-        seeded = seed_demo(engine, progress_bar)
+        seeded = seed_demo(engine, get_settings(), progress_bar)
     for tenant in seeded:
         typer.echo(f"\n== {tenant.name}")
         for role, key in tenant.keys.items():
@@ -154,6 +153,20 @@ def demo() -> None:
                 f"  {decision.attribute:<14} {decision.decision:<8} {decision.level:<13} "
                 f"{decision.explanation}"
             )
+        typer.echo(
+            f"  model version {tenant.model_version} serves recommendations. Try, with the keys above:"
+        )
+        base = "http://127.0.0.1:8000"
+        storefront = "-H 'Authorization: Bearer " + tenant.keys["storefront"] + "'"
+        marketer = "-H 'Authorization: Bearer " + tenant.keys["marketer"] + "'"
+        typer.echo(f"    curl -s {base}/v1/customers/c-7/recommendations {storefront}")
+        typer.echo(f"    curl -s {base}/v1/customers/c-7/tailoring {storefront}")
+        for touchpoint in tenant.touchpoints:
+            typer.echo(
+                f"    curl -s '{base}/v1/customers/c-7/treatment?touchpoint={touchpoint}' {storefront}"
+            )
+        typer.echo(f"    curl -s {base}/v1/tailoring/attributes {marketer}")
+    typer.echo("\nOpenAPI docs: http://127.0.0.1:8000/docs")
 
 
 class LogLevel(StrEnum):

@@ -52,6 +52,7 @@ class DemoTenant:
     items: list[dict[str, Any]]
     customers: list[dict[str, Any]]
     events: list[dict[str, Any]] = field(default_factory=list)
+    touchpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _customer(rng: np.random.Generator, n: int, segment: str) -> dict[str, Any]:
@@ -124,7 +125,12 @@ def bookstore(customers: int = 400, seed: int = 7) -> DemoTenant:
         {"name": "author", "kind": "categorical", "description": "The book's author."},
         {"name": "format", "kind": "categorical", "description": "Paperback, hardcover or ebook."},
     ]
-    return DemoTenant("demo-bookstore", attributes, items, rows, events)
+    checkout = {
+        "journey_phase": "purchase",
+        "attributes": ["genre", "format"],
+        "rules": [{"top_percent": 5, "priority": 1, "routing": "senior", "recognition": True}],
+    }
+    return DemoTenant("demo-bookstore", attributes, items, rows, events, {"checkout": checkout})
 
 
 def petrol_station(customers: int = 400, seed: int = 11) -> DemoTenant:
@@ -156,4 +162,9 @@ def petrol_station(customers: int = 400, seed: int = 11) -> DemoTenant:
         {"name": "payment_terms", "kind": "categorical", "description": "How the customer pays."},
         {"name": "car_wash", "kind": "categorical", "description": "Car-wash add-on taken."},
     ]
-    return DemoTenant("demo-petrol", attributes, items, rows, events)
+    support = {
+        "journey_phase": "support",
+        "attributes": ["payment_terms"],
+        "rules": [{"top_percent": 10, "priority": 1, "routing": "senior"}],
+    }
+    return DemoTenant("demo-petrol", attributes, items, rows, events, {"support": support})

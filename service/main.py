@@ -27,6 +27,7 @@ from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
 from service.treatment.router import router as treatment_router
 from service.treatment.service import default_engagement_mode
+from service.workloads.kinds import JOBS
 
 DESCRIPTION = (
     "Tailorwise personalizes only where it pays: a profile store, a personalization-value scorer "
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         own_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
         app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
-        app.state.job_runner = JobRunner(app.state.engine)
+        app.state.job_runner = JobRunner(app.state.engine, JOBS)
         app.state.model_cache = ModelCache(
             app.state.engine,
             settings.model_reload_seconds,

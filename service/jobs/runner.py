@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -76,13 +76,14 @@ def execute(engine: Engine, run_id: int, job: Job, echo: Progress | None = None)
 class JobRunner:
     """A single background thread per process that executes submitted runs in order."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, jobs: Mapping[str, Job]) -> None:
         self._engine = engine
+        self._jobs = jobs
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tailorwise-job")
 
-    def submit(self, run_id: int, job: Job) -> Future[bool]:
-        """Queue a run for execution."""
-        return self._pool.submit(execute, self._engine, run_id, job)
+    def submit(self, run_id: int, kind: str) -> Future[bool]:
+        """Queue a run of a kind for execution by that kind's job."""
+        return self._pool.submit(execute, self._engine, run_id, self._jobs[kind])
 
     def shutdown(self) -> None:
         """Finish the current run and stop."""

@@ -13,7 +13,7 @@ from service.jobs import service as jobs
 from service.jobs.schemas import RunPublic
 from service.recommendations import params, service
 from service.recommendations.schemas import ModelVersionPublic, Ping, Recommendations, SimilarItems
-from service.recommendations.training import TRAINING, train_tenant
+from service.recommendations.training import TRAINING
 from service.schemas import Page
 
 router = APIRouter(tags=["recommendations"])
@@ -76,7 +76,7 @@ def start_training(
 ) -> Any:
     """Queue a training run (LightFM, gate, metrics, a new model version); poll /v1/models/runs/{id}."""
     run = service.queue_training(session, caller.tenant_id, caller, request.app.state.settings)
-    background.add_task(request.app.state.job_runner.submit, run.id, train_tenant)
+    background.add_task(request.app.state.job_runner.submit, run.id, run.kind)
     return run
 
 

@@ -20,7 +20,6 @@ from service.tailoring.schemas import (
     SettingsPut,
     TailoringPlan,
 )
-from service.tailoring.scoring import score_tenant
 
 router = APIRouter(tags=["tailoring"])
 AttributeName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -32,7 +31,7 @@ def start_run(
 ) -> Any:
     """Queue a scoring run; poll it at /v1/tailoring/runs/{id}."""
     run = service.queue_run(session, caller.tenant_id, caller, body.attribute)
-    background.add_task(request.app.state.job_runner.submit, run.id, score_tenant)
+    background.add_task(request.app.state.job_runner.submit, run.id, run.kind)
     return run
 
 

@@ -18,7 +18,6 @@ from service.jobs.runner import Progress
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.settings import effective_settings
-from service.treatment import refresh
 
 
 def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:
@@ -76,11 +75,9 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
                 value_labels=labels,
             )
         )
-    write_customers = refresh.prepare(engine, run)
 
     def write(session: Session) -> dict[str, Any]:
         repository.add_results(session, results)
-        write_customers(session)
         return {"attributes": [r.attribute for r in results]}
 
     return write

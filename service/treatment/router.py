@@ -44,7 +44,7 @@ def put_touchpoint(
     name: TouchpointName, body: TouchpointPut, caller: Marketer, session: SessionDep, response: Response
 ) -> TouchpointPublic:
     """Create or replace a touchpoint and its treatment rules (narrowest tier first; the first match wins)."""
-    touchpoint, created = service.put_touchpoint(session, caller, name, body)
+    touchpoint, created = service.put_touchpoint(session, caller.tenant_id, caller, name, body)
     response.status_code = 201 if created else 200
     return touchpoint
 

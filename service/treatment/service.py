@@ -104,15 +104,15 @@ def get_touchpoint(session: Session, tenant_id: int, name: str) -> TouchpointPub
 
 
 def put_touchpoint(
-    session: Session, caller: Caller, name: str, body: TouchpointPut
+    session: Session, tenant_id: int, caller: Caller | None, name: str, body: TouchpointPut
 ) -> tuple[TouchpointPublic, bool]:
-    """Create or replace a touchpoint; audit-logged; True when created."""
+    """Create or replace a touchpoint; audit-logged (by the CLI when no caller); True when created."""
     check_rules(body.rules)
-    check_attributes(session, caller.tenant_id, body.attributes)
-    touchpoint = repository.get_touchpoint(session, caller.tenant_id, name)
+    check_attributes(session, tenant_id, body.attributes)
+    touchpoint = repository.get_touchpoint(session, tenant_id, name)
     before = None if touchpoint is None else touchpoint_dict(touchpoint)
     touchpoint = touchpoint or Touchpoint(
-        tenant_id=caller.tenant_id, name=name, journey_phase=body.journey_phase, mode=body.mode.value
+        tenant_id=tenant_id, name=name, journey_phase=body.journey_phase, mode=body.mode.value
     )
     for field, value in body.model_dump(mode="json").items():
         setattr(touchpoint, field, value)
@@ -120,7 +120,7 @@ def put_touchpoint(
     repository.save(session, touchpoint)
     after = touchpoint_dict(touchpoint)
     action = "touchpoint.created" if before is None else "touchpoint.updated"
-    audit.record(session, caller.tenant_id, caller, action, name, before, after)
+    audit.record(session, tenant_id, caller, action, name, before, after)
     return to_public(touchpoint), before is None
 
 

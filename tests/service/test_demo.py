@@ -6,7 +6,9 @@ from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 
+from service.config import Settings
 from service.demo import seed_demo
+from service.main import create_app
 
 
 @contextmanager
@@ -15,8 +17,8 @@ def _silent(_title: str):
     yield lambda _fraction, _message: None
 
 
-def test_demo_decisions_and_keys(db, client: TestClient) -> None:
-    seeded = {t.name: t for t in seed_demo(db.engine, _silent)}
+def test_demo_decisions_and_keys(db, client: TestClient, settings: Settings) -> None:
+    seeded = {t.name: t for t in seed_demo(db.engine, settings, _silent)}
     books = {d.attribute: d for d in seeded["demo-bookstore"].decisions}
     petrol = {d.attribute: d for d in seeded["demo-petrol"].decisions}
     assert books["genre"].decision == "tailor" and books["author"].decision == "tailor"
@@ -26,5 +28,18 @@ def test_demo_decisions_and_keys(db, client: TestClient) -> None:
     key = seeded["demo-bookstore"].keys["marketer"]
     answer = client.get("/v1/tailoring/attributes/genre", headers={"Authorization": f"Bearer {key}"})
     assert answer.status_code == 200 and answer.json()["decision"] == "tailor"
-    again = {t.name: t for t in seed_demo(db.engine, _silent)}
+    again = {t.name: t for t in seed_demo(db.engine, settings, _silent)}
     assert again["demo-bookstore"].keys["admin"] != seeded["demo-bookstore"].keys["admin"]
+
+
+def test_demo_serves_recommendations_plans_and_treatment_at_once(db, settings: Settings) -> None:
+    seeded = {t.name: t for t in seed_demo(db.engine, settings, _silent)}
+    with TestClient(create_app(settings, engine=db.engine)) as client:
+        for tenant in seeded.values():
+            storefront = {"Authorization": f"Bearer {tenant.keys['storefront']}"}
+            urls = ["/v1/customers/c-7/recommendations", "/v1/customers/c-7/tailoring"]
+            urls += [f"/v1/customers/c-7/treatment?touchpoint={name}" for name in tenant.touchpoints]
+            assert tenant.touchpoints
+            for url in urls:
+                answer = client.get(url, headers=storefront)
+                assert answer.status_code == 200, (tenant.name, url, answer.text)

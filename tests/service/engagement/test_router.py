@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from service.tailoring.jobs import score_now
+from service.workloads.inline import score_now
 
 Headers = dict[str, str]
 

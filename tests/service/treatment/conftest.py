@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from service.catalog.models import Attribute
 from service.db import session_scope
-from service.tailoring.jobs import score_now
 from service.tenancy import repository as tenants
+from service.workloads.inline import score_now
 
 CUSTOMERS = 40
 CHANNELS = ["chat", "phone", "email", "video", "callback", "store"]

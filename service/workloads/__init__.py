@@ -1,0 +1,1 @@
+"""What each kind of run does, composed across domains, and runs started outside HTTP."""
