@@ -19,7 +19,10 @@ Sampler = Callable[[np.random.Generator, tuple[int, int], bool], np.ndarray]
     [
         (np.random.default_rng(3).normal(10.0, 3.0, 900), np.random.default_rng(4).normal(9.5, 5.0, 100)),
         (np.random.default_rng(5).binomial(1, 0.12, 4_000), np.random.default_rng(6).binomial(1, 0.1, 500)),
-        (np.random.default_rng(7).lognormal(3.0, 1.5, 2_000), np.random.default_rng(8).lognormal(3.0, 1.5, 30)),
+        (
+            np.random.default_rng(7).lognormal(3.0, 1.5, 2_000),
+            np.random.default_rng(8).lognormal(3.0, 1.5, 30),
+        ),
     ],
 )
 def test_welch_equals_scipy(treatment: np.ndarray, holdout: np.ndarray) -> None:
@@ -89,6 +92,12 @@ def test_fixed_horizon_coverage_of_a_known_effect(sampler: Sampler) -> None:
         relative = relative_uplift(t.summary(), h.summary())
         absolute_hits += difference.low <= true_t - true_h <= difference.high
         relative_hits += relative.low <= true_t / true_h - 1.0 <= relative.high
-    print(sampler.__name__, "coverage absolute", absolute_hits / replicates, "relative", relative_hits / replicates)
+    print(
+        sampler.__name__,
+        "coverage absolute",
+        absolute_hits / replicates,
+        "relative",
+        relative_hits / replicates,
+    )
     assert 0.93 <= absolute_hits / replicates <= 0.97
     assert 0.93 <= relative_hits / replicates <= 0.97
