@@ -1,0 +1,1 @@
+"""Holdout-experiment statistics: assignment, CUPED, Welch and always-valid intervals, SRM, verdicts."""
