@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import anyio
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.dialects.postgresql import JSONB
@@ -118,6 +121,29 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+T = TypeVar("T")
+_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
+
+
+def _pool_limiter(engine: Engine) -> anyio.CapacityLimiter:
+    """At most as many sessions at once as the pool keeps connections: no overflow connect per request."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        pool = engine.pool
+        limiter = anyio.CapacityLimiter(pool.size() if isinstance(pool, sa.pool.QueuePool) else 10)
+        _limiters[loop] = limiter
+    return limiter
+
+
+async def in_session_thread(engine: Engine, work: Callable[[Session], T]) -> T:
+    """work(session) in a worker thread, in a session that commits or rolls back, pool-size at a time."""
+
+    def run() -> T:
+        with session_scope(engine) as session:
+            return work(session)
+
+    return await anyio.to_thread.run_sync(run, limiter=_pool_limiter(engine))
 
 
 def upsert_insert(session: Session, table: Any) -> Any:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from service.auth import Crm, CrmOrStorefront
 from service.db import SessionDep
 from service.engagement import service
-from service.engagement.defaults import DefaultMode
+from service.engagement.default_mode import DefaultMode
 from service.engagement.schemas import EngagementPublic, EngagementPut
 
 router = APIRouter(tags=["engagement"])

@@ -30,7 +30,7 @@ from service.recommendations import repository
 from service.recommendations.models import ModelVersion
 from service.tailoring.models import TailoringSettings
 from service.tailoring.service import current_decisions
-from service.tailoring.settings import effective_settings
+from service.tailoring.thresholds import effective_settings
 
 TRAINING = "training"
 K = 10

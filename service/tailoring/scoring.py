@@ -17,7 +17,7 @@ from service.jobs.models import Run
 from service.jobs.runner import Progress
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
-from service.tailoring.settings import effective_settings
+from service.tailoring.thresholds import effective_settings
 
 
 def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:

@@ -18,7 +18,7 @@ from service.jobs.models import Run
 from service.profiles.models import Customer
 from service.profiles.service import require_customer
 from service.tailoring import repository
-from service.tailoring.decisions import ParsedResult, current_decisions
+from service.tailoring.in_force import ParsedResult, current_decisions
 from service.tailoring.models import TailoringSettings
 from service.tailoring.schemas import (
     AttributeTailoringPut,
@@ -28,7 +28,7 @@ from service.tailoring.schemas import (
     SettingsPut,
     TailoringPlan,
 )
-from service.tailoring.settings import or_defaults
+from service.tailoring.thresholds import or_defaults
 
 SCORING = "scoring"
 

@@ -12,7 +12,7 @@ from service.engagement import repository as engagement
 from service.engagement.service import observation_rows
 from service.jobs.models import Run
 from service.treatment import repository
-from service.treatment.settings import effective_settings
+from service.treatment.tenant_settings import effective_settings
 from service.treatment.valuation import value_rows
 
 

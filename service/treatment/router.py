@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
-from weakref import WeakKeyDictionary
 
-import anyio
-import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from service.auth import Marketer, Storefront
-from service.db import SessionDep, session_scope
+from service.db import SessionDep, in_session_thread
 from service.schemas import Name
-from service.treatment import decision, service
+from service.treatment import customer_treatment, service
 from service.treatment.schemas import (
     TouchpointPublic,
     TouchpointPut,
@@ -70,26 +66,7 @@ def put_settings(
     return service.put_settings(session, caller, body)
 
 
-def _treatment_json(engine: Engine, tenant_id: int, external_id: str, touchpoint: str) -> bytes:
-    """The decision as the response model's JSON, read in a session that commits or rolls back."""
-    with session_scope(engine) as session:
-        treatment = decision.decide(session, tenant_id, external_id, touchpoint)
-    return _DECISION_JSON.to_json(treatment)
-
-
 _DECISION_JSON = TreatmentDecision.__pydantic_serializer__
-_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
-
-
-def _limiter(engine: Engine) -> anyio.CapacityLimiter:
-    """At most as many decisions at once as the pool keeps connections: no overflow connect per request."""
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        pool = engine.pool
-        limiter = anyio.CapacityLimiter(pool.size() if isinstance(pool, sa.pool.QueuePool) else 10)
-        _limiters[loop] = limiter
-    return limiter
 
 
 @router.get("/v1/customers/{external_id}/treatment", response_model=TreatmentDecision)
@@ -100,8 +77,9 @@ async def get_treatment(
     request: Request,
 ) -> Response:
     """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
-    engine = request.app.state.engine
-    body = await anyio.to_thread.run_sync(
-        _treatment_json, engine, caller.tenant_id, external_id, touchpoint, limiter=_limiter(engine)
-    )
-    return Response(body, media_type="application/json")
+
+    def decide(session: Session) -> bytes:
+        decision = customer_treatment.decide(session, caller.tenant_id, external_id, touchpoint)
+        return _DECISION_JSON.to_json(decision)
+
+    return Response(await in_session_thread(request.app.state.engine, decide), media_type="application/json")

@@ -22,7 +22,7 @@ from service.treatment.schemas import (
     TreatmentSettingsPublic,
     TreatmentSettingsPut,
 )
-from service.treatment.settings import effective_settings, settings_dict
+from service.treatment.tenant_settings import effective_settings, settings_dict
 
 
 def check_rules(rules: list[TreatmentRule]) -> None:

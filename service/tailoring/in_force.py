@@ -17,7 +17,7 @@ from recommender.value import AttributeScore
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.schemas import Bounds, DecisionPublic, SegmentPublic, ThresholdsPublic
-from service.tailoring.settings import or_defaults, thresholds_for
+from service.tailoring.thresholds import or_defaults, thresholds_for
 
 V = TypeVar("V")
 ResultKey = tuple[int, str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-import service.treatment.decision as decision
+import service.treatment.customer_treatment as decision
 
 NO_PROFILING = {"traits": {}, "consent": {"personalization": True, "profiling": False}}
 

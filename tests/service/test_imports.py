@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.config import get_settings
-from service.sync.imports import import_file
+from service.imports import import_file
 
 CUSTOMERS_CSV = """external_id,source_updated_at,traits,consent_personalization,consent_profiling
 c-1,2026-01-01T00:00:00Z,"{""segment"": ""gold""}",true,false
