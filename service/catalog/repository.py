@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, select
 
 from service.bulk.lww import MergeCounts, Outcome, outcome
-from service.bulk.writing import chunks, lock_for_writing
+from service.bulk.repository import chunks, lock_for_writing
 from service.catalog.models import Attribute, Item, ItemValue
 from service.catalog.rows import ItemRow
 from service.db import is_postgres, upsert_insert, utcnow

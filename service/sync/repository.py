@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.bulk.lww import MergeCounts, Outcome, outcome
-from service.bulk.writing import chunks, lock_for_writing
+from service.bulk.repository import chunks, lock_for_writing
 from service.db import is_postgres, oldest_open_transaction, upsert_insert, utcnow
 from service.profiles import repository as profiles
 from service.profiles.models import Customer, CustomerChange, Preference
-from service.sync.postgres import CustomerCopy
+from service.sync.copy_repository import CustomerCopy
 from service.sync.rows import CustomerRow
 from service.sync.rows import Preference as PreferenceRow
 
