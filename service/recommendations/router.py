@@ -43,7 +43,7 @@ async def recommendations(external_id: ExternalId, caller: Storefront, request: 
     popular list, said so in `reason`; a customer without events at training but with stated
     preferences gets a ranking folded in from them (`cold-start`). Inactive items never appear; a
     deactivation counts at once, or on PostgreSQL as soon as its change notification reaches the
-    worker (see the README's kept reads). 409 until the tenant's first model is trained.
+    worker (see docs/serving.md, kept reads). 409 until the tenant's first model is trained.
     """
     query = params.recommendation_query(request.query_params)
     cache = request.app.state.model_cache

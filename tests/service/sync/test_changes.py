@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.db import session_scope
@@ -227,7 +228,7 @@ def test_concurrent_batches_for_the_same_customers_both_land(client: TestClient,
     tid = tenant_id(db)
     names = ["p", "q", "r"]
     write(db, tid, ["q"])
-    written, release = threading.Event(), threading.Event()
+    written, release, started = threading.Event(), threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
     def first() -> None:
@@ -238,6 +239,7 @@ def test_concurrent_batches_for_the_same_customers_both_land(client: TestClient,
             release.wait(timeout=30)
 
     def second() -> None:
+        started.set()
         try:
             with session_scope(db.engine) as session:
                 rows = [{**row(n, "2026-03-01T00:00:00Z"), "traits": {"v": 2}} for n in names]
@@ -249,7 +251,7 @@ def test_concurrent_batches_for_the_same_customers_both_land(client: TestClient,
     threads[0].start()
     assert written.wait(timeout=30)
     threads[1].start()
-    time.sleep(0.5)
+    until_a_writer_waits(db, started)
     release.set()
     for thread in threads:
         thread.join(timeout=30)
@@ -257,3 +259,20 @@ def test_concurrent_batches_for_the_same_customers_both_land(client: TestClient,
     seen, _ = follow(client, crm, None, expect=3)
     assert sorted(c["external_id"] for c in seen) == names
     assert all(c["profile"]["traits"] == {"v": 2} for c in seen)
+
+
+def until_a_writer_waits(db, started: threading.Event) -> None:
+    """Return once the second writer is blocked behind the first one's locks."""
+    assert started.wait(timeout=30)
+    if db.backend != "postgres":
+        return  # SQLite: BEGIN IMMEDIATE serializes writers, so the second one waits whatever the timing
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with db.engine.connect() as connection:
+        for _ in range(3_000):
+            if connection.execute(waiting).scalar_one() > 0:
+                return
+            started.wait(0.01)
+    raise AssertionError("the second writer never waited for the first one's locks")
