@@ -22,12 +22,8 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recommender.decision import decide
-from recommender.value import (
-    AttributeCounts,
-    ScorerSettings,
-    score_attribute,
-    split_latest,
-)
+from recommender.value.counts import AttributeCounts, split_latest
+from recommender.value.scorer import ScorerSettings, score_attribute
 
 Result = TypeVar("Result")
 

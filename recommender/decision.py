@@ -6,7 +6,9 @@ import math
 from dataclasses import dataclass, replace
 
 from recommender.stats import Interval
-from recommender.value import AttributeScore, insufficiency
+from recommender.value.score import AttributeScore
+from recommender.value.slots import MAX_POPULATION_HIT
+from recommender.value.sufficiency import insufficiency
 
 MODES = ("auto", "always", "never")
 
@@ -65,18 +67,39 @@ def decide(
     thresholds = thresholds or Thresholds()
     reason = _too_little_data(score, thresholds)
     if reason is not None:
-        auto = Decision(
-            "default",
-            "undetermined",
-            None,
-            None,
-            (),
-            None,
-            f"Too little data to judge {attribute}: {reason}, so the default is kept and nothing is guessed",
-        )
+        auto = _undetermined(f"Too little data to judge {attribute}: {reason}")
+    elif (blind := _blind_comparison(score)) is not None:
+        auto = _undetermined(f"No comparison can judge {attribute}: {blind}")
     else:
         auto = _measured_decision(score, thresholds, attribute)
     return _apply_mode(auto, thresholds.mode)
+
+
+def _undetermined(why: str) -> Decision:
+    """Keep the default without a verdict, saying why."""
+    return Decision(
+        "default",
+        "undetermined",
+        None,
+        None,
+        (),
+        None,
+        f"{why}, so the default is kept and nothing is guessed",
+    )
+
+
+def _blind_comparison(score: AttributeScore) -> str | None:
+    """Why hit@k could not have come out otherwise (the population's top k holds ~all choices), or None."""
+    if not score.discriminates:
+        return score.k_reason
+    popular = score.population_hit_rate
+    if popular is not None and popular >= MAX_POPULATION_HIT:
+        return (
+            f"the bestseller list's top {score.k} already holds {popular:.0%} of held-out choices, "
+            "which leaves no room to show that a prediction does better (a new scoring run judges "
+            "it at fewer slots)"
+        )
+    return None
 
 
 def _too_little_data(score: AttributeScore, thresholds: Thresholds) -> str | None:
@@ -116,7 +139,8 @@ def _measured_decision(score: AttributeScore, thresholds: Thresholds, attribute:
         model=model,
         passing_models=passing,
         override=None,
-        explanation=_explain(score, thresholds, attribute, level, value),
+        explanation=_explain(score, thresholds, attribute, level, value)
+        + (f"; {score.k_reason}" if score.k_reason else ""),
     )
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from recommender.decision import Decision, Thresholds, decide
 from recommender.stats import Interval
-from recommender.value import AttributeScore
+from recommender.value.score import AttributeScore
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.schemas import Bounds, DecisionPublic, SegmentPublic, ThresholdsPublic

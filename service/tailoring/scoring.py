@@ -10,7 +10,8 @@ import scipy.sparse as sp
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from recommender.value import AttributeCounts, ScorerSettings, score_attribute
+from recommender.value.counts import AttributeCounts
+from recommender.value.scorer import ScorerSettings, score_attribute
 from service.catalog import repository as catalog
 from service.db import session_scope
 from service.jobs.models import Run

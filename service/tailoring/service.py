@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from recommender.decision import Decision
-from recommender.value import personal_distribution
+from recommender.value.distribution import personal_distribution
 from service.audit import service as audit
 from service.auth import Caller
 from service.catalog import repository as catalog

@@ -1,0 +1,1 @@
+"""Personalization-value scorer: does tailoring one attribute to the customer pay? (docs/scorer.md)."""
