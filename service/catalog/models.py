@@ -29,6 +29,7 @@ class Attribute(SQLModel, table=True):
     c: float = 0.0
     tau: float | None = None
     mode: str = Field(default="auto", max_length=10)
+    slots: int | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -36,6 +36,14 @@ class AttributePut(StrictModel):
     )
     u: float = Field(default=1.0, ge=0, allow_inf_nan=False, description="Value of one more relevant hit.")
     c: float = Field(default=0.0, ge=0, allow_inf_nan=False, description="Cost of tailoring per opportunity.")
+    slots: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="How many of its values a touchpoint shows at once (1: a default format, a brand;"
+        " 3: a genre shelf); hit@k is judged at k = slots. Null: the tenant's k if set, else 1 for an"
+        " attribute of at most 5 values and 3 (at most half its values) for a larger one.",
+    )
 
     @field_validator("bins")
     @classmethod
@@ -67,6 +75,7 @@ class AttributePublic(BaseModel):
     c: float
     tau: float | None = Field(description="Threshold override; null: the tenant's default.")
     mode: str = Field(description="auto, always or never (set through the tailoring endpoint).")
+    slots: int | None = Field(description="Values shown at once; null: by the tenant's k or the rule.")
     updated_at: datetime
 
 

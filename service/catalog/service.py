@@ -42,6 +42,7 @@ def put_attribute(
     attribute.description = body.description
     attribute.bins = body.bins
     attribute.f, attribute.u, attribute.c = body.f, body.u, body.c
+    attribute.slots = body.slots
     attribute.updated_at = utcnow()
     repository.save_attribute(session, attribute)
     if definition_of(attribute) != before:

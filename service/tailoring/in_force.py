@@ -149,6 +149,8 @@ def judge(parsed: ParsedResult, thresholds: Thresholds) -> Judged:
         n_segments=score.n_segments,
         segments=segments,
         k=score.k,
+        slots=score.slots,
+        k_reason=score.k_reason,
         customers=score.customers,
         events=score.events,
         evaluated_customers=score.evaluated_customers,

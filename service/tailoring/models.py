@@ -20,7 +20,7 @@ class TailoringSettings(SQLModel, table=True):
         sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     )
     tau: float = 0.01
-    k: int = 3
+    k: int | None = None
     min_customers: int = 30
     min_events_per_customer: float = 3.0
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -62,7 +62,11 @@ class DecisionPublic(BaseModel):
     individual_over_segment_lift: Bounds | None
     n_segments: int | None
     segments: list[SegmentPublic]
-    k: int
+    k: int = Field(
+        description="The k hit@k was judged at: the slots, lowered where they cannot discriminate."
+    )
+    slots: int | None = Field(description="How many values a touchpoint shows at once (null: not recorded).")
+    k_reason: str | None = Field(description="Why k differs from the slots, when it does.")
     customers: int
     events: float
     evaluated_customers: int
@@ -76,7 +80,13 @@ class SettingsPut(StrictModel):
     """A tenant's defaults for tailoring decisions."""
 
     tau: float = Field(default=0.01, ge=0, le=1_000, description="Minimum V_A lower bound to tailor.")
-    k: int = Field(default=3, ge=1, le=100, description="hit@k; applies from the next scoring run.")
+    k: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Slots of an attribute that states none (hit@k); null: 1 for at most 5 values, else 3."
+        " Applies from the next scoring run.",
+    )
     min_customers: int = Field(default=30, ge=2, le=10_000_000)
     min_events_per_customer: float = Field(default=3.0, ge=1, le=10_000)
 

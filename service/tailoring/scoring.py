@@ -51,10 +51,9 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         repository.refresh_statistics(session)
     with session_scope(engine) as session:
         settings = effective_settings(session, run.tenant_id)
-        names = [a.name for a in catalog.list_attributes(session, run.tenant_id)]
+        slots = {a.name: a.slots for a in catalog.list_attributes(session, run.tenant_id)}
     wanted = run.params.get("attribute")
-    if wanted is not None:
-        names = [n for n in names if n == wanted]
+    names = [n for n in slots if wanted is None or n == wanted]
     scorer = ScorerSettings(
         k=settings.k,
         min_customers=settings.min_customers,
@@ -66,7 +65,7 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         with session_scope(engine) as session:
             split = repository.split_counts(session, run.tenant_id, name)
         counts, labels = counts_from(split)
-        score = score_attribute(counts, scorer)
+        score = score_attribute(counts, scorer, slots=slots[name])
         results.append(
             AttributeResult(
                 tenant_id=run.tenant_id,
