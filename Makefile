@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The share of service/ and recommender/ lines the suite must run; raised as coverage grows.
-COVERAGE_FLOOR := 85
+COVERAGE_FLOOR := 88
 
 .PHONY: install run test lint bench
 
