@@ -11,12 +11,24 @@ from sqlmodel import Session, col, select
 from service.db import utcnow
 from service.jobs.models import Run
 
+ACTIVE = ("queued", "running")
 
-def add(session: Session, run: Run) -> Run:
-    """Stage a run and assign its id."""
-    session.add(run)
-    session.flush()
+
+def add(session: Session, run: Run) -> Run | None:
+    """Stage a run and assign its id; None when the tenant already has a queued or running one."""
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except sa.exc.IntegrityError:
+        return None
     return run
+
+
+def active(session: Session, tenant_id: int, kind: str) -> Run | None:
+    """The tenant's queued or running run of a kind."""
+    query = select(Run).where(Run.tenant_id == tenant_id, Run.kind == kind, col(Run.status).in_(ACTIVE))
+    return session.exec(query).first()
 
 
 def get(session: Session, tenant_id: int, kind: str, run_id: int) -> Run | None:
