@@ -37,8 +37,6 @@ class Settings(BaseSettings):
     run_attempts: int = Field(default=3, ge=1, le=20)
     # How often schedules are checked for being due (by workers, or the API process with SQLite).
     schedule_poll_seconds: float = Field(default=30.0, gt=0)
-    # Whether metrics may carry a tenant label (one series per tenant: mind the cardinality).
-    metrics_tenant_label: bool = False
     cache_dir: str = ".cache"
     lightfm_loss: Literal["warp", "bpr", "logistic", "warp-kos"] = "warp"
     lightfm_components: int = Field(default=32, ge=1, le=1024)

@@ -10,7 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
 
-
 ACTIVE = sa.text("status IN ('queued', 'running')")
 
 
