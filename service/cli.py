@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from prometheus_client import start_http_server
 from sqlalchemy.engine import Engine
 
 from service import imports, server
@@ -20,6 +22,7 @@ from service.migrate import upgrade
 from service.progress import progress_bar
 from service.tenancy import service as tenancy
 from service.workloads import inline
+from service.workloads import worker as run_worker
 
 app = typer.Typer(
     help="Tailorwise: personalize only where it pays.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -189,3 +192,21 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn: each worker a process on the asyncio loop with its own socket."""
     server.serve(host, port, workers, log_level.value, access_log)
+
+
+@app.command()
+def worker(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's metrics on this port (Prometheus text).")
+    ] = None,
+) -> None:
+    """Execute scoring and training runs from the PostgreSQL queue and fire due schedules (one of many)."""
+    settings = get_settings()
+    if not settings.database_url.startswith("postgresql"):
+        typer.echo(
+            "error: workers need PostgreSQL (TAILORWISE_DATABASE_URL); SQLite runs in the API", err=True
+        )
+        raise typer.Exit(code=1)
+    if metrics_port is not None:
+        start_http_server(metrics_port)
+    asyncio.run(run_worker.work(settings))

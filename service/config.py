@@ -26,7 +26,17 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=1_000, ge=1)
     key_cache_seconds: float = Field(default=30.0, ge=0)
     model_reload_seconds: float = Field(default=5.0, gt=0)
-    run_jobs_in_process: bool = True
+    # Where runs execute: "worker" (a queue in PostgreSQL, `tailorwise worker` processes) or "process"
+    # (a thread of each API process). Unset: "worker" with PostgreSQL, "process" with SQLite.
+    runs_in: Literal["worker", "process"] | None = None
+    # Workers beat every `worker_heartbeat_seconds`; a run whose worker missed beats for
+    # `worker_lease_seconds` is retried (up to `run_attempts` tries in all) or failed.
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
+    run_attempts: int = Field(default=3, ge=1, le=20)
+    # How often schedules are checked for being due (by workers, or the API process with SQLite).
+    schedule_poll_seconds: float = Field(default=30.0, gt=0)
     cache_dir: str = ".cache"
     lightfm_loss: Literal["warp", "bpr", "logistic", "warp-kos"] = "warp"
     lightfm_components: int = Field(default=32, ge=1, le=1024)
@@ -47,6 +57,13 @@ class Settings(BaseSettings):
     # Customers' serving reads each worker keeps per tenant (PostgreSQL only; 0: read every request),
     # each dropped when the database notifies a change to it; a few hundred bytes each.
     serving_kept_reads: int = Field(default=100_000, ge=0)
+
+    @property
+    def runs_in_worker(self) -> bool:
+        """Whether API processes enqueue runs for workers rather than executing them."""
+        if self.runs_in is not None:
+            return self.runs_in == "worker"
+        return self.database_url.startswith("postgresql")
 
     @model_validator(mode="after")
     def _no_embedded_database_in_production(self) -> Settings:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from service import health
+from service import health, metrics
 from service.audit.router import router as audit_router
 from service.auth import KeyCache
 from service.catalog.router import router as catalog_router
@@ -16,8 +16,8 @@ from service.config import Settings, get_settings
 from service.db import create_db_engine
 from service.engagement.router import router as engagement_router
 from service.errors import install_error_handlers
-from service.jobs.runner import JobRunner
 from service.limits import BodySizeLimit
+from service.metrics_router import router as metrics_router
 from service.migrate import head_revision
 from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
@@ -27,7 +27,8 @@ from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
 from service.treatment.router import router as treatment_router
 from service.treatment.service import default_engagement_mode
-from service.workloads.kinds import JOBS
+from service.workloads.dispatch import ScheduleTimer, runs_dispatcher
+from service.workloads.router import router as schedules_router
 
 DESCRIPTION = (
     "Tailorwise personalizes only where it pays: a profile store, a personalization-value scorer "
@@ -45,7 +46,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         own_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
         app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
-        app.state.job_runner = JobRunner(app.state.engine, JOBS)
+        metrics.watch_pool(app.state.engine)
+        app.state.job_runner = runs_dispatcher(settings, app.state.engine)
+        schedule_timer = ScheduleTimer(app.state.engine, settings, app.state.job_runner)
+        if not settings.runs_in_worker:
+            schedule_timer.start()
         app.state.model_cache = ModelCache(
             app.state.engine,
             settings.model_reload_seconds,
@@ -56,6 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.model_cache.start()
         yield
         await app.state.model_cache.stop()
+        await schedule_timer.stop()
         app.state.job_runner.shutdown()
         if own_engine:
             app.state.engine.dispose()
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
+    app.add_middleware(metrics.RequestMetrics)
     # A request is matched against the routers in this order, route by route (about 1 us a route), so
     # the storefronts' per-page-view endpoints come first.
     hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)
@@ -81,7 +88,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         catalog_router,
         sync_router,
         audit_router,
+        schedules_router,
         health.router,
+        metrics_router,
     ):
         app.include_router(router)
     return app

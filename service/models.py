@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from service.audit.models import AuditRecord
 from service.catalog.models import Attribute, Item, ItemValue
 from service.engagement.models import EngagementObservation, EngagementPreference
-from service.jobs.models import Run
+from service.jobs.models import Run, Schedule
 from service.profiles.models import Customer, CustomerChange, Event, Preference
 from service.recommendations.models import ModelVersion
 from service.tailoring.models import AttributeResult, TailoringSettings
@@ -30,6 +30,7 @@ __all__ = [
     "ModelVersion",
     "Preference",
     "Run",
+    "Schedule",
     "TailoringSettings",
     "Tenant",
     "Touchpoint",

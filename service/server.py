@@ -14,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import multiprocessing.connection
+import os
+import shutil
 import signal
 import socket
+import tempfile
 from types import FrameType
 from typing import Any
 
@@ -23,6 +26,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 APP = "service.main:create_app"
+# prometheus-client's multiprocess mode: read by each process when it first counts something.
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -105,7 +110,7 @@ def serve(host: str, port: int, workers: int, log_level: str = "info", access_lo
         run_worker(host, port, log_level, access_log)
         return
     if not hasattr(socket, "SO_REUSEPORT"):  # no per-process sockets here: uvicorn's shared one
-        uvicorn.run(
+        uvicorn.run(  # (no shared metrics folder here: set PROMETHEUS_MULTIPROC_DIR yourself)
             APP,
             factory=True,
             host=host,
@@ -117,6 +122,18 @@ def serve(host: str, port: int, workers: int, log_level: str = "info", access_lo
             access_log=access_log,
         )
         return
+    own_metrics_dir = MULTIPROC_DIR not in os.environ
+    if own_metrics_dir:  # every worker writes its metrics here; /metrics adds them up
+        os.environ[MULTIPROC_DIR] = tempfile.mkdtemp(prefix="tailorwise-metrics-")
+    try:
+        _serve_processes(host, port, workers, log_level, access_log)
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(os.environ.pop(MULTIPROC_DIR), ignore_errors=True)
+
+
+def _serve_processes(host: str, port: int, workers: int, log_level: str, access_log: bool) -> None:
+    """Start the worker processes on their own sockets; when one ends, end them all."""
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=run_worker, args=(host, port, log_level, access_log), name=f"worker-{n}")

@@ -119,6 +119,7 @@ def settings(db: Database) -> Settings:
         max_events_per_batch=100,
         max_sync_rows=1_000,
         key_cache_seconds=0,
+        runs_in="process",
     )
 
 

@@ -1,4 +1,4 @@
-"""The runs table: one row per scoring or training job."""
+"""The runs table (one row per scoring or training job) and the schedules that start them."""
 
 from __future__ import annotations
 
@@ -10,12 +10,25 @@ from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
 
+ACTIVE = sa.text("status IN ('queued', 'running')")
+
 
 class Run(SQLModel, table=True):
     """A job with its status, progress and outcome."""
 
     __tablename__ = "runs"
-    __table_args__ = (sa.Index("ix_runs_tenant_kind_id", "tenant_id", "kind", "id"),)
+    __table_args__ = (
+        sa.Index("ix_runs_tenant_kind_id", "tenant_id", "kind", "id"),
+        # At most one queued or running run per tenant and kind.
+        sa.Index(
+            "uq_runs_tenant_kind_active",
+            "tenant_id",
+            "kind",
+            unique=True,
+            postgresql_where=ACTIVE,
+            sqlite_where=ACTIVE,
+        ),
+    )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     tenant_id: int = Field(
@@ -32,3 +45,22 @@ class Run(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Schedule(SQLModel, table=True):
+    """When a tenant's runs of a kind start by themselves: a cron expression or an interval."""
+
+    __tablename__ = "schedules"
+
+    tenant_id: int = Field(
+        sa_column=sa.Column(
+            BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    kind: str = Field(max_length=20, primary_key=True)
+    cron: str | None = Field(default=None, max_length=100)
+    every_seconds: int | None = None
+    next_run_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    last_run_id: int | None = Field(default=None, sa_type=BigId)
+    updated_by: str = Field(max_length=100)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

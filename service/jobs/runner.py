@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+import psycopg
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service import metrics
 from service.db import session_scope, utcnow
 from service.jobs import repository
 from service.jobs.models import Run
@@ -28,10 +32,34 @@ class Job(Protocol):
         ...
 
 
-def execute(engine: Engine, run_id: int, job: Job, echo: Progress | None = None) -> bool:
-    """Run one queued run to the end; results and the success status commit together."""
+class RetryLater(Exception):
+    """A run stopped by a transient database error, to be tried again (its status stays running)."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether an error is the database's passing trouble (a lost connection, a deadlock, a timeout)."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, sa.exc.OperationalError | psycopg.OperationalError)
+
+
+def execute(
+    engine: Engine,
+    run_id: int,
+    job: Job,
+    echo: Progress | None = None,
+    *,
+    reclaim: bool = False,
+    retry: bool = False,
+) -> bool:
+    """Run one queued run to the end; results and the success status commit together.
+
+    `reclaim`: a retry of the run's own job may take it while it still says running. `retry`: a
+    transient database error raises RetryLater instead of failing the run.
+    """
+    started = time.perf_counter()
     with session_scope(engine) as session:
-        if not repository.claim(session, run_id):
+        if not repository.claim(session, run_id, reclaim):
             return False
         run = session.get(Run, run_id)
         assert run is not None
@@ -60,6 +88,10 @@ def execute(engine: Engine, run_id: int, job: Job, echo: Progress | None = None)
                 finished_at=utcnow(),
             )
     except Exception as exc:
+        if retry and is_transient(exc):
+            logger.warning("run %s met a transient database error (%s); retrying", run_id, type(exc).__name__)
+            raise RetryLater(type(exc).__name__) from exc
+        metrics.observe_run(run.kind, "failed", time.perf_counter() - started)
         logger.exception("run %s failed", run_id)
         with session_scope(engine) as session:
             repository.update(
@@ -70,6 +102,7 @@ def execute(engine: Engine, run_id: int, job: Job, echo: Progress | None = None)
                 finished_at=utcnow(),
             )
         return False
+    metrics.observe_run(run.kind, "succeeded", time.perf_counter() - started)
     return True
 
 

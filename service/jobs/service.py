@@ -8,12 +8,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.db import session_scope
-from service.errors import NotFound, TailorwiseError
+from service.errors import Conflict, NotFound, TailorwiseError
 from service.jobs import repository, runner
 from service.jobs.models import Run
 from service.pagination import cursor_id, id_page
 from service.schemas import Page
 from service.tenancy import repository as tenants
+
+
+def add_run(session: Session, run: Run) -> Run:
+    """Stage a queued run, or a 409 naming the run of its kind already queued or running."""
+    added = repository.add(session, run)
+    if added is not None:
+        return added
+    busy = repository.active(session, run.tenant_id, run.kind)
+    which = f"run {busy.id} is {busy.status}" if busy is not None else "another run is active"
+    raise Conflict(f"A {run.kind} run is already in progress: {which}. Start again once it ends.")
 
 
 def get_run(session: Session, tenant_id: int, kind: str, run_id: int) -> Run:

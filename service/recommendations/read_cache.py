@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
+from service.metrics import KEPT_HIT, KEPT_MISS
+
 CHANNEL = "tailorwise_serving"
 # What listeners send themselves to check delivery (`p <random>`); every listener hears and ignores all.
 PROBE = "p"
@@ -39,7 +41,11 @@ class ReadCache(Generic[K, V]):
         """The kept read of a customer, if it was read with the same key (model horizon)."""
         kept = self._kept.get(tenant_id)
         found = kept.get(external_id) if kept else None
-        return found[1] if found is not None and found[0] == key else None
+        if found is not None and found[0] == key:
+            KEPT_HIT.inc()
+            return found[1]
+        KEPT_MISS.inc()
+        return None
 
     def token(self, tenant_id: int) -> Token:
         """Taken before a read starts, so that `keep` can tell whether a notification overtook it."""

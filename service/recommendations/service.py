@@ -10,7 +10,7 @@ from service.audit import service as audit
 from service.auth import Caller
 from service.config import Settings
 from service.errors import Conflict, NotFound
-from service.jobs import repository as runs
+from service.jobs import service as runs
 from service.jobs.models import Run
 from service.pagination import cursor_id, id_page
 from service.recommendations import reads_repository, repository, serving
@@ -28,7 +28,7 @@ def queue_training(session: Session, tenant_id: int, caller: Caller | None, sett
     run = Run(
         tenant_id=tenant_id, kind=TRAINING, params=run_params(settings), requested_by=audit.actor_of(caller)
     )
-    return runs.add(session, run)
+    return runs.add_run(session, run)
 
 
 def to_public(version: ModelVersion, serving_id: int | None) -> ModelVersionPublic:

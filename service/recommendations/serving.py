@@ -10,6 +10,7 @@ import numpy as np
 
 from recommender.evaluation import Strategy
 from recommender.ranking import ItemFilter, Recommendation, ServingPath
+from service import metrics
 from service.errors import NotFound, Unprocessable, field_error
 from service.recommendations.cache import Snapshot
 from service.recommendations.reads_repository import CustomerRead
@@ -69,6 +70,7 @@ def _strategy(served: Recommendation, known: bool) -> str:
 
 
 def _answer(snapshot: Snapshot, served: Recommendation, strategy: str, reason: str) -> dict[str, Any]:
+    metrics.served(str(served.path), str(strategy))
     return {
         "items": [
             {"item_id": item_id, "score": score}

@@ -13,7 +13,7 @@ from service.auth import Caller
 from service.catalog import repository as catalog
 from service.db import utcnow
 from service.errors import NotFound
-from service.jobs import repository as runs
+from service.jobs import service as runs
 from service.jobs.models import Run
 from service.profiles.models import Customer
 from service.profiles.service import require_customer
@@ -43,7 +43,7 @@ def queue_run(session: Session, tenant_id: int, caller: Caller | None, attribute
         params={"attribute": attribute},
         requested_by=audit.actor_of(caller),
     )
-    return runs.add(session, run)
+    return runs.add_run(session, run)
 
 
 def list_decisions(session: Session, tenant_id: int) -> list[DecisionPublic]:
