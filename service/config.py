@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=1_000, ge=1)
     key_cache_seconds: float = Field(default=30.0, ge=0)
     model_reload_seconds: float = Field(default=5.0, gt=0)
+    # First exposures wait in memory at most this long (the crash-loss bound); experiments reload this often.
+    experiments_flush_seconds: float = Field(default=1.0, gt=0)
+    experiments_refresh_seconds: float = Field(default=5.0, gt=0)
     run_jobs_in_process: bool = True
     cache_dir: str = ".cache"
     lightfm_loss: Literal["warp", "bpr", "logistic", "warp-kos"] = "warp"
