@@ -82,7 +82,13 @@ def before_period(client: TestClient, headers: Headers, habits: np.ndarray, pref
 
 
 def after_period(
-    client: TestClient, headers: Headers, habits: np.ndarray, arms: list[str], prefix: str, effect: float, seed: int
+    client: TestClient,
+    headers: Headers,
+    habits: np.ndarray,
+    arms: list[str],
+    prefix: str,
+    effect: float,
+    seed: int,
 ) -> None:
     """A purchase per customer now: their habit, times (1 + effect) when treated, with 5% noise."""
     rng = np.random.default_rng(seed)

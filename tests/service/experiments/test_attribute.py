@@ -23,7 +23,9 @@ GENRE_EXPERIMENT = {
     "holdout_share": 0.5,
     "assignment": "hash",
     "goal": {"event_type": "purchase", "measure": "sum", "window_days": 14},
-    "guardrails": [{"event_type": "called_support", "measure": "count", "window_days": 14, "must_not": "increase"}],
+    "guardrails": [
+        {"event_type": "called_support", "measure": "count", "window_days": 14, "must_not": "increase"}
+    ],
     "auto_stop": True,
 }
 
