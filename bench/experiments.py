@@ -80,7 +80,7 @@ def main() -> None:
     print(f"baseline scan of the events: {scan:.2f} s; results: {took:.2f} s; verdict {found['verdict']}")
     ratio = took / scan
     print(
-        f"RESULT results_seconds={took:.2f} scan_seconds={scan:.2f} ratio={ratio:.2f} customers={options.customers}"
+        f"RESULT results_seconds={took:.2f} scan_seconds={scan:.2f} ratio={ratio:.2f} n={options.customers}"
     )
 
 
