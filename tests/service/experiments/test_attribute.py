@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.service.experiments.conftest import (
@@ -75,9 +74,8 @@ def test_tailored_customers_buying_more_pays(client: TestClient, db: Any, admin:
     assert client.get(f"/v1/experiments/{experiment_id}", headers=admin).json()["status"] == "running"
 
 
-@pytest.mark.parametrize("role", ["marketer"])
 def test_tailored_customers_buying_less_harms_and_switches_off(
-    client: TestClient, db: Any, admin: Headers, make_key: Any, role: str
+    client: TestClient, db: Any, admin: Headers, make_key: Any
 ) -> None:
     """-10%: harms; auto_stop stops it, the genre goes to its default, audited and explained."""
     experiment_id, results = run_storefront(client, db, admin, effect=-0.10)
@@ -92,7 +90,9 @@ def test_tailored_customers_buying_less_harms_and_switches_off(
     assert client.put("/v1/touchpoints/shop", json=touchpoint, headers=admin).status_code == 201
     decision = client.get("/v1/customers/h-0/treatment?touchpoint=shop", headers=admin).json()
     assert "switched off on" in decision["attributes"][0]["reason"]
-    audit = client.get("/v1/audit?action=experiment.switched_off", headers=make_key(role)).json()["items"]
+    audit = client.get("/v1/audit?action=experiment.switched_off", headers=make_key("marketer")).json()[
+        "items"
+    ]
     assert [record["after"]["experiment_id"] for record in audit] == [experiment_id]
     started = client.post("/v1/experiments", json=GENRE_EXPERIMENT, headers=admin)
     assert started.status_code == 201  # the stopped experiment no longer holds the scope
