@@ -17,9 +17,12 @@ from service import imports, server
 from service.config import get_settings
 from service.db import create_db_engine, session_scope
 from service.demo import seed_demo
-from service.errors import TailorwiseError
+from service.errors import NotFound, TailorwiseError
+from service.experiments.results import results as experiment_results
+from service.experiments.table import results_table
 from service.migrate import upgrade
 from service.progress import progress_bar
+from service.tenancy import repository as tenants
 from service.tenancy import service as tenancy
 from service.workloads import inline
 from service.workloads import worker as run_worker
@@ -31,6 +34,8 @@ tenant_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 key_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(key_app, name="key")
+experiment_app = typer.Typer(help="Holdout experiments.", no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")
 import_app = typer.Typer(help="Import customers or items from a CSV or NDJSON file.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
@@ -102,6 +107,18 @@ def train(tenant: Annotated[str, typer.Option(help="The tenant's name.")]) -> No
     for name in ("model", "segment", "popular"):
         figures = " ".join(f"{metric}={value}" for metric, value in version.metrics[name].items())
         typer.echo(f"  {name:<8} {figures}")
+
+
+@experiment_app.command("results")
+def experiment_results_command(
+    experiment_id: int, tenant: Annotated[str, typer.Option(help="The tenant's name.")]
+) -> None:
+    """Analyse an experiment now (its verdict stored and acted on) and print the results table."""
+    with database() as engine, session_scope(engine) as session:
+        found = tenants.get_tenant_by_name(session, tenant)
+        if found is None or found.id is None:
+            raise NotFound(f"No tenant {tenant!r}.")
+        typer.echo(results_table(experiment_results(session, None, found.id, experiment_id)))
 
 
 ImportFile = Annotated[

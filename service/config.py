@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     run_attempts: int = Field(default=3, ge=1, le=20)
     # How often schedules are checked for being due (by workers, or the API process with SQLite).
     schedule_poll_seconds: float = Field(default=30.0, gt=0)
+    # First exposures wait in memory at most this long (the crash-loss bound); experiments reload this often.
+    experiments_flush_seconds: float = Field(default=1.0, gt=0)
+    experiments_refresh_seconds: float = Field(default=5.0, gt=0)
     cache_dir: str = ".cache"
     lightfm_loss: Literal["warp", "bpr", "logistic", "warp-kos"] = "warp"
     lightfm_components: int = Field(default=32, ge=1, le=1024)

@@ -16,6 +16,9 @@ from service.config import Settings, get_settings
 from service.db import create_db_engine
 from service.engagement.router import router as engagement_router
 from service.errors import install_error_handlers
+from service.experiments.background import ExperimentsWorker
+from service.experiments.router import router as experiments_router
+from service.holdouts import Holdouts, install
 from service.limits import BodySizeLimit
 from service.metrics_router import router as metrics_router
 from service.migrate import head_revision
@@ -59,7 +62,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.serving_kept_reads,
         )
         app.state.model_cache.start()
+        app.state.holdouts = install(Holdouts())
+        app.state.experiments_worker = ExperimentsWorker(
+            app.state.engine,
+            app.state.holdouts,
+            settings.experiments_flush_seconds,
+            settings.experiments_refresh_seconds,
+        )
+        app.state.experiments_worker.start()
         yield
+        await app.state.experiments_worker.stop()
         await app.state.model_cache.stop()
         await schedule_timer.stop()
         app.state.job_runner.shutdown()
@@ -85,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *hot,
         profiles_router,
         privacy_router,
+        experiments_router,
         catalog_router,
         sync_router,
         audit_router,

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from service.audit.models import AuditRecord
 from service.catalog.models import Attribute, Item, ItemValue
 from service.engagement.models import EngagementObservation, EngagementPreference
+from service.experiments.models import Experiment, Exposure
 from service.jobs.models import Run, Schedule
 from service.profiles.models import Customer, CustomerChange, Event, Preference
 from service.recommendations.models import ModelVersion
@@ -25,6 +26,8 @@ __all__ = [
     "EngagementObservation",
     "EngagementPreference",
     "Event",
+    "Experiment",
+    "Exposure",
     "Item",
     "ItemValue",
     "ModelVersion",

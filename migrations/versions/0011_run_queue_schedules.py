@@ -1,7 +1,7 @@
 """run queue (procrastinate's schema, PostgreSQL only), one active run per tenant and kind, schedules
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-25 00:00:00.000000
 
 Runs queued or running before this revision beyond the newest of a tenant and kind are failed, so
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from service.engagement import repository as engagement
+from service.experiments import repository as experiments
 from service.treatment import repository as treatment
 
 INTERNAL = {"customer_id", "tenant_id"}
@@ -20,7 +21,7 @@ def plain(row: SQLModel) -> dict[str, Any]:
 
 
 def personal_data(session: Session, tenant_id: int, customer_id: int) -> dict[str, Any]:
-    """The customer's value row and engagement rows as plain JSON."""
+    """The customer's value row, engagement rows and experiment exposures as plain JSON."""
     value = treatment.value_of(session, tenant_id, customer_id)
     return {
         "customer_value": None if value is None else plain(value),
@@ -30,4 +31,5 @@ def personal_data(session: Session, tenant_id: int, customer_id: int) -> dict[st
         "engagement_observations": [
             plain(o) for o in engagement.observations_of(session, tenant_id, customer_id)
         ],
+        "experiment_exposures": [plain(x) for x in experiments.exposures_of(session, tenant_id, customer_id)],
     }

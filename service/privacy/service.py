@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from service.audit import service as audit
 from service.auth import Caller
+from service.experiments import repository as experiments
 from service.privacy.export import personal_data
 from service.privacy.schemas import CustomerExport, ErasureResult
 from service.profiles import service as profiles
@@ -26,6 +27,7 @@ def erase_customer(
 ) -> ErasureResult:
     """Delete a customer and everything owned; the audit keeps counts only, no personal data."""
     customer = profiles.require_customer(session, tenant_id, external_id)
-    counts = profiles.erase_profile(session, tenant_id, customer)
+    exposures = experiments.erase_exposures(session, tenant_id, customer.id or 0)
+    counts = {**profiles.erase_profile(session, tenant_id, customer), "experiment_exposures": exposures}
     audit.record(session, tenant_id, caller, "customer.erased", None, None, counts)
     return ErasureResult(external_id=external_id, deleted=counts)

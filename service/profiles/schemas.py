@@ -74,7 +74,7 @@ class CustomerPublic(BaseModel):
 
 
 class EventIn(StrictModel):
-    """A choice event: an item, or an attribute and value chosen directly."""
+    """An event: a choice (an item, or an attribute and value chosen directly), or a plain outcome."""
 
     event_id: ExternalId
     customer_id: ExternalId
@@ -87,11 +87,9 @@ class EventIn(StrictModel):
 
     @model_validator(mode="after")
     def _names_a_choice(self) -> Self:
-        """An item, or both an attribute and a value."""
+        """An attribute goes with a value; an event naming neither nor an item is an outcome (a visit)."""
         if (self.attribute is None) != (self.value is None):
             raise ValueError("attribute and value go together")
-        if self.item_id is None and self.attribute is None:
-            raise ValueError("an event names an item_id, or an attribute and a value")
         return self
 
 

@@ -46,8 +46,11 @@ async def recommendations(external_id: ExternalId, caller: Storefront, request: 
     worker (see docs/serving.md, kept reads). 409 until the tenant's first model is trained.
     """
     query = params.recommendation_query(request.query_params)
-    cache = request.app.state.model_cache
-    return _json(await service.recommendations(cache, caller.tenant_id, external_id, query))
+    state = request.app.state
+    answer = await service.recommendations(
+        state.model_cache, state.holdouts, caller.tenant_id, external_id, query
+    )
+    return _json(answer)
 
 
 @router.get(

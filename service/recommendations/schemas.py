@@ -42,6 +42,9 @@ class Recommendations(BaseModel):
     )
     reason: str
     model_version: int
+    experiment: dict[str, Any] | None = Field(
+        default=None, description="`{id, arm}` when a running holdout experiment decides what is served."
+    )
 
 
 class SimilarItems(BaseModel):

@@ -10,6 +10,7 @@ from service.audit import service as audit
 from service.auth import Caller
 from service.config import Settings
 from service.errors import Conflict, NotFound
+from service.holdouts import RECOMMENDATIONS, Holdouts
 from service.jobs import service as runs
 from service.jobs.models import Run
 from service.pagination import cursor_id, id_page
@@ -74,17 +75,34 @@ def _snapshot(cache: ModelCache, tenant_id: int) -> Snapshot:
 
 async def recommendations(
     cache: ModelCache,
+    holdouts: Holdouts,
     tenant_id: int,
     external_id: str,
     query: serving.RecommendationQuery,
 ) -> dict[str, Any]:
-    """A customer's recommendations: one database read, the rest in memory."""
+    """A customer's recommendations: one database read, the rest in memory (holdouts included)."""
     snapshot = _snapshot(cache, tenant_id)
     events_from = snapshot.events_from_txid(external_id)
     read = await reads_repository.read_customer(
         cache.reads, tenant_id, external_id, snapshot.since, events_from
     )
-    return serving.recommend(snapshot, external_id, read, query)
+    if not (read.found and read.consent):
+        return serving.recommend(snapshot, external_id, read, query)
+    measured = holdouts.measured(tenant_id, RECOMMENDATIONS, None)
+    arm = None
+    if measured is not None and measured.switched_off:
+        popular_because: str | None = f"Personal recommendations were {measured.note}: the popular list."
+    else:
+        arm = holdouts.arm(tenant_id, RECOMMENDATIONS, None, external_id)
+        popular_because = f"{arm.reason()} The popular list." if arm is not None and arm.held_out else None
+    answer = serving.recommend(snapshot, external_id, read, query, popular_because)
+    if arm is not None:
+        answer["experiment"] = arm.public()
+        if not arm.held_out:
+            answer["reason"] += f" {arm.reason()}"
+    if measured is not None and not measured.switched_off:
+        answer["reason"] += f" Personal recommendations {measured.note}."
+    return answer
 
 
 async def similar_items(cache: ModelCache, tenant_id: int, item_id: str, k: int) -> dict[str, Any]:

@@ -31,10 +31,14 @@ class RecommendationQuery:
 
 
 def recommend(
-    snapshot: Snapshot, external_id: str, read: CustomerRead, query: RecommendationQuery
+    snapshot: Snapshot,
+    external_id: str,
+    read: CustomerRead,
+    query: RecommendationQuery,
+    popular_because: str | None = None,
 ) -> dict[str, Any]:
-    """Top-k through the chain the gate allows, with the strategy that answered and why."""
-    personal = read.found and read.consent
+    """Top-k through the chain the gate allows (the popular list when told why), the strategy and why."""
+    personal = read.found and read.consent and popular_because is None
     exclude_seen = personal and query.exclude_seen
     # A read from a transaction on brought only the newer choices; the model keeps those before it.
     read_since_training = read.events_from_txid > 0
@@ -46,7 +50,8 @@ def recommend(
     recommender = snapshot.recommender
     if not personal:
         served = recommender.recommend(query.k, start=ServingPath.POPULAR, item_filter=item_filter)
-        return _answer(snapshot, served, Strategy.POPULAR, NO_CONSENT if read.found else UNKNOWN_CUSTOMER)
+        why = popular_because or (NO_CONSENT if read.found else UNKNOWN_CUSTOMER)
+        return _answer(snapshot, served, Strategy.POPULAR, why)
     served = recommender.recommend(
         query.k,
         customer_id=external_id,

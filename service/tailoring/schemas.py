@@ -124,6 +124,9 @@ class PlanEntry(BaseModel):
     tailored: bool
     values: list[dict[str, Any]] = Field(description="`{value, probability}`, most likely first.")
     reason: str
+    experiment: dict[str, Any] | None = Field(
+        default=None, description="`{id, arm}` when a running holdout experiment decides this attribute."
+    )
 
 
 class TailoringPlan(BaseModel):

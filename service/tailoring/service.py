@@ -13,6 +13,7 @@ from service.auth import Caller
 from service.catalog import repository as catalog
 from service.db import utcnow
 from service.errors import NotFound
+from service.holdouts import ATTRIBUTE, current
 from service.jobs import service as runs
 from service.jobs.models import Run
 from service.profiles.models import Customer
@@ -137,7 +138,9 @@ def plan_of(session: Session, tenant_id: int, customer: Customer, top: int = 3) 
                 _default_entry(public, "tailoring pays, but the customer has not consented to it.")
             )
         else:
-            entries.append(_tailored_entry(public, decision, parsed, counts, stated, top))
+            entries.append(
+                _experimented_entry(tenant_id, customer, public, decision, parsed, counts, stated, top)
+            )
     reason = (
         "Personalized where the scorer says it pays."
         if allowed
@@ -146,6 +149,34 @@ def plan_of(session: Session, tenant_id: int, customer: Customer, top: int = 3) 
     return TailoringPlan(
         customer_id=customer.external_id, personalized=allowed, reason=reason, attributes=entries
     )
+
+
+def _experimented_entry(
+    tenant_id: int,
+    customer: Customer,
+    public: DecisionPublic,
+    decision: Decision,
+    parsed: ParsedResult,
+    counts: dict[str, dict[str, float]],
+    stated: dict[str, dict[str, float]],
+    top: int,
+) -> PlanEntry:
+    """A tailored attribute as holdout experiments have it: switched off, held out, or tailored."""
+    holdouts = current()
+    measured = holdouts.measured(tenant_id, ATTRIBUTE, public.attribute)
+    if measured is not None and measured.switched_off and decision.override is None:
+        return _default_entry(public, f"tailoring was {measured.note} (mode auto).")
+    arm = holdouts.arm(tenant_id, ATTRIBUTE, public.attribute, customer.external_id)
+    if arm is not None and arm.held_out:
+        entry = _default_entry(public, arm.reason())
+    else:
+        entry = _tailored_entry(public, decision, parsed, counts, stated, top)
+        if arm is not None:
+            entry.reason += f" {arm.reason()}"
+    if measured is not None:
+        entry.reason += f" Tailoring {measured.note}."
+    entry.experiment = None if arm is None else arm.public()
+    return entry
 
 
 def _tailored_entry(

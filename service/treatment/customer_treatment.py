@@ -7,13 +7,14 @@ from sqlmodel import Session
 from service.engagement.schemas import EngagementMode
 from service.engagement.service import phase_engagement
 from service.errors import NotFound
+from service.holdouts import TOUCHPOINT, ArmOf, current
 from service.profiles.models import Customer
 from service.tailoring.schemas import PlanEntry
 from service.tailoring.service import plan_of
 from service.treatment import repository
-from service.treatment.evidence import treatment_pays
+from service.treatment.evidence import measured_at, treatment_pays
 from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
-from service.treatment.policy import priority_for
+from service.treatment.policy import STANDARD, Priority, priority_for
 from service.treatment.schemas import (
     ExitRamp,
     TreatmentDecision,
@@ -59,6 +60,26 @@ def exit_ramp_of(touchpoint: Touchpoint, tenant_ramp: dict[str, object]) -> tupl
     return ExitRamp.model_validate(tenant_ramp), "The tenant's way to reach a person (always offered)."
 
 
+def experimented(
+    priority: Priority, tenant_id: int, customer: Customer, touchpoint: Touchpoint
+) -> tuple[Priority, ArmOf | None]:
+    """The priority as the touchpoint's holdout experiment has it: standard when held out, and its verdict."""
+    arm = None
+    if customer.consent_personalization and touchpoint.mode != TreatmentMode.never.value:
+        arm = current().arm(tenant_id, TOUCHPOINT, touchpoint.name, customer.external_id)
+    if arm is not None and arm.held_out:
+        priority = Priority(None, STANDARD, False, f"{arm.reason()} Standard treatment.")
+    elif arm is not None:
+        priority = Priority(
+            priority.level, priority.routing, priority.recognition, f"{priority.reason} {arm.reason()}"
+        )
+    measured = measured_at(touchpoint)
+    if measured is not None:
+        note = f" Priority treatment here {measured.note}."
+        priority = Priority(priority.level, priority.routing, priority.recognition, priority.reason + note)
+    return priority, arm
+
+
 def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: str) -> TreatmentDecision:
     """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
     view = repository.treatment_view(session, tenant_id, touchpoint_name, external_id)
@@ -77,6 +98,7 @@ def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: 
         profiling,
         None if tier is None or view.value is None else 100.0 - view.value.percentile,
     )
+    priority, arm = experimented(priority, tenant_id, view.customer, touchpoint)
     engagement = phase_engagement(
         touchpoint.journey_phase,
         view.stated,
@@ -105,4 +127,5 @@ def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: 
             exit_ramp=ramp_reason,
             attributes=attributes_reason,
         ),
+        experiment=None if arm is None else arm.public(),
     )

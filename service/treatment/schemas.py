@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
@@ -134,3 +134,6 @@ class TreatmentDecision(BaseModel):
     exit_ramp: ExitRamp = Field(description="Always present: a way to reach a person.")
     attributes: list[PlanEntry] = Field(description="The touchpoint's attributes: tailored, or the default.")
     reasons: TreatmentReasons
+    experiment: dict[str, Any] | None = Field(
+        default=None, description="`{id, arm}` when a running holdout experiment decides the priority."
+    )

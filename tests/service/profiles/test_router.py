@@ -110,7 +110,7 @@ def test_events_accept_reject_and_replay(client: TestClient, make_key) -> None:
     batch = {
         "events": [
             event(1),
-            event(2, attribute=None, item_id=None),
+            event(2, attribute="genre", item_id=None),
             event(3, item_id=None, attribute="payment_terms", value="monthly"),
             event(4, weight="heavy"),
             event(1),
@@ -119,7 +119,7 @@ def test_events_accept_reject_and_replay(client: TestClient, make_key) -> None:
     first = client.post("/v1/events", json=batch, headers=store).json()
     assert (first["accepted"], first["duplicates"], first["rejected"]) == (2, 1, 2)
     reasons = {r["index"]: r["reason"] for r in first["rejected_events"]}
-    assert "item_id" in reasons[1] and "weight" in reasons[3]
+    assert "attribute and value" in reasons[1] and "weight" in reasons[3]
     replay = client.post("/v1/events", json=batch, headers=store).json()
     assert (replay["accepted"], replay["duplicates"], replay["rejected"]) == (0, 3, 2)
 

@@ -1,0 +1,88 @@
+"""Results of a big experiment on PostgreSQL: per-arm sums in SQL for 1,000,000 exposed customers.
+
+Fills a fresh database with customers, their first exposures (half held out) and purchase events
+before and after exposure, then times `GET .../results`' work (the SQL aggregation and the analysis)
+against a baseline measured in the same run: one plain scan summing the tenant's events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import sqlalchemy as sa
+
+from bench.harness import create_tenant_key, fresh_postgres
+from service.config import Settings
+from service.db import create_db_engine, session_scope
+from service.experiments.models import Experiment
+from service.experiments.results import results
+
+_FILL = [
+    "INSERT INTO customers (tenant_id, external_id, traits, consent_personalization, consent_profiling,"
+    " created_at, updated_at) SELECT 1, 'c-' || g, '{}', true, true, now(), now()"
+    " FROM generate_series(1, :customers) g",
+    "INSERT INTO experiment_exposures (experiment_id, customer_id, tenant_id, arm, exposed_at)"
+    " SELECT :experiment, id, 1, CASE WHEN id % 2 = 0 THEN 'holdout' ELSE 'treatment' END,"
+    " now() - interval '7 days' FROM customers WHERE tenant_id = 1",
+    "INSERT INTO events (tenant_id, customer_id, event_id, type, weight, occurred_at)"
+    " SELECT 1, c.id, 'e-' || c.id || '-' || k, 'purchase', 10 + (c.id % 7) + k,"
+    " now() - interval '20 days' + k * interval '3 days'"
+    " FROM customers c CROSS JOIN generate_series(1, :per_customer) k WHERE c.tenant_id = 1",
+    "ANALYZE",
+]
+
+
+def main() -> None:
+    """Fill, time the baseline scan and the results, print the figures and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--events-per-customer", type=int, default=5)
+    options = parser.parse_args()
+    with fresh_postgres() as url:
+        create_tenant_key(url, "bench", "marketer")
+        engine = create_db_engine(Settings(database_url=url))
+        with session_scope(engine) as session:
+            experiment = Experiment(
+                tenant_id=1,
+                name="bench",
+                scope_kind="recommendations",
+                scope_key="recommendations",
+                holdout_share=0.5,
+                assignment="external",
+                salt="bench",
+                goal={"event_type": "purchase", "measure": "sum", "window_days": 14},
+            )
+            session.add(experiment)
+            session.flush()
+            experiment_id = experiment.id or 0
+        started = time.perf_counter()
+        params = {
+            "customers": options.customers,
+            "experiment": experiment_id,
+            "per_customer": options.events_per_customer,
+        }
+        with engine.begin() as connection:
+            for statement in _FILL:
+                connection.execute(sa.text(statement), params)
+        print(f"filled in {time.perf_counter() - started:.1f} s")
+        with engine.connect() as connection:
+            started = time.perf_counter()
+            connection.execute(sa.text("SELECT SUM(weight) FROM events WHERE tenant_id = 1")).scalar_one()
+            scan = time.perf_counter() - started
+        with session_scope(engine) as session:
+            started = time.perf_counter()
+            found = results(session, None, 1, experiment_id)
+            took = time.perf_counter() - started
+        engine.dispose()
+    events = options.customers * options.events_per_customer
+    print(f"{options.customers:,} exposed customers, {events:,} events")
+    print(f"baseline scan of the events: {scan:.2f} s; results: {took:.2f} s; verdict {found['verdict']}")
+    ratio = took / scan
+    print(
+        f"RESULT results_seconds={took:.2f} scan_seconds={scan:.2f} ratio={ratio:.2f} n={options.customers}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Holdout experiments: assignment, exposures, results from ordinary events, and acting on the verdict."""
