@@ -32,6 +32,12 @@ def active(session: Session, tenant_id: int, kind: str) -> Run | None:
     return session.exec(query).first()
 
 
+def active_of_tenant(session: Session, tenant_id: int) -> Sequence[Run]:
+    """The tenant's queued and running runs of every kind, oldest first."""
+    query = select(Run).where(Run.tenant_id == tenant_id, col(Run.status).in_(ACTIVE))
+    return session.exec(query.order_by(col(Run.id))).all()
+
+
 def get(session: Session, tenant_id: int, kind: str, run_id: int) -> Run | None:
     """The tenant's run of a kind with this id."""
     query = select(Run).where(Run.tenant_id == tenant_id, Run.kind == kind, Run.id == run_id)

@@ -34,6 +34,11 @@ def get_run(session: Session, tenant_id: int, kind: str, run_id: int) -> Run:
     return run
 
 
+def active_runs(session: Session, tenant_id: int) -> list[Run]:
+    """The tenant's queued and running runs of every kind."""
+    return list(repository.active_of_tenant(session, tenant_id))
+
+
 def runs_page(session: Session, tenant_id: int, kind: str, cursor: str | None, limit: int) -> Page[Run]:
     """The tenant's runs of a kind, newest first, a page at a time."""
     return id_page(repository.page(session, tenant_id, kind, cursor_id(cursor), limit), limit, list)

@@ -195,3 +195,13 @@ def results_of_run(session: Session, tenant_id: int, run_id: int) -> Sequence[At
         AttributeResult.tenant_id == tenant_id, AttributeResult.run_id == run_id
     )
     return session.exec(query.order_by(col(AttributeResult.attribute))).all()
+
+
+def results_of_attribute(
+    session: Session, tenant_id: int, attribute: str, limit: int
+) -> Sequence[AttributeResult]:
+    """An attribute's newest results across runs, newest first."""
+    query = select(AttributeResult).where(
+        AttributeResult.tenant_id == tenant_id, AttributeResult.attribute == attribute
+    )
+    return session.exec(query.order_by(col(AttributeResult.id).desc()).limit(limit)).all()

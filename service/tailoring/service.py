@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session
 
-from recommender.decision import Decision
+from recommender.decision import Decision, Thresholds
 from recommender.value.distribution import personal_distribution
 from service.audit import service as audit
 from service.auth import Caller
@@ -19,7 +20,7 @@ from service.jobs.models import Run
 from service.profiles.models import Customer
 from service.profiles.service import require_customer
 from service.tailoring import repository
-from service.tailoring.in_force import ParsedResult, current_decisions
+from service.tailoring.in_force import ParsedResult, current_decisions, judge, parse
 from service.tailoring.models import TailoringSettings
 from service.tailoring.schemas import (
     AttributeTailoringPut,
@@ -29,7 +30,7 @@ from service.tailoring.schemas import (
     SettingsPut,
     TailoringPlan,
 )
-from service.tailoring.thresholds import or_defaults
+from service.tailoring.thresholds import effective_settings, or_defaults, thresholds_for
 
 SCORING = "scoring"
 
@@ -208,3 +209,29 @@ def _default_entry(public: DecisionPublic, why: str) -> PlanEntry:
     top = next(iter(public.population_top.items()), None)
     values = [] if top is None else [{"value": top[0], "probability": top[1]}]
     return PlanEntry(attribute=public.attribute, tailored=False, values=values, reason=f"Default: {why}")
+
+
+def attribute_history(session: Session, tenant_id: int, name: str, limit: int = 50) -> list[DecisionPublic]:
+    """An attribute's measurements across its latest scoring runs, oldest first, judged with today's bar."""
+    attribute = catalog.get_attribute(session, tenant_id, name)
+    if attribute is None:
+        raise NotFound(f"No attribute {name!r} is defined.")
+    thresholds = thresholds_for(effective_settings(session, tenant_id), attribute)
+    rows = repository.results_of_attribute(session, tenant_id, name, limit)
+    return [judge(parse(row), thresholds)[0] for row in reversed(rows)]
+
+
+def preview_decision(
+    session: Session, tenant_id: int, name: str, body: AttributeTailoringPut
+) -> DecisionPublic:
+    """The decision the attribute's newest score would get under new f, u, c, tau and mode (nothing saved)."""
+    current = get_decision(session, tenant_id, name)
+    found = current_decisions(session, tenant_id, name)[0]
+    values = body.model_dump(mode="json")
+    tau = values.pop("tau")
+    thresholds = replace(
+        Thresholds(**current.thresholds.model_dump()),
+        **values,
+        tau=effective_settings(session, tenant_id).tau if tau is None else tau,
+    )
+    return judge(found[2], thresholds)[0]

@@ -142,3 +142,25 @@ def replace_values(session: Session, tenant_id: int, rows: list[dict[str, Any]])
     session.execute(sa.delete(CustomerValue).where(col(CustomerValue.tenant_id) == tenant_id))
     if rows:
         session.execute(sa.insert(CustomerValue), rows)
+
+
+def value_tier_counts(session: Session, tenant_id: int, edges: Sequence[float]) -> dict[int, int]:
+    """How many valued customers fall in each tier: tier i holds top shares up to edges[i] percent."""
+    top = 100.0 - col(CustomerValue.percentile)
+    tier = sa.case(*((top <= edge, index) for index, edge in enumerate(edges)), else_=len(edges)).label(
+        "tier"
+    )
+    query = (
+        sa.select(tier, sa.func.count())
+        .where(col(CustomerValue.tenant_id) == tenant_id, col(CustomerValue.source) != "none")
+        .group_by(tier)
+    )
+    return {int(index): int(count) for index, count in session.execute(query)}
+
+
+def customers_without_value(session: Session, tenant_id: int) -> int:
+    """Profiled customers the value trait is missing for (source none)."""
+    query = sa.select(sa.func.count()).where(
+        col(CustomerValue.tenant_id) == tenant_id, col(CustomerValue.source) == "none"
+    )
+    return int(session.execute(query).scalar_one())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from sqlmodel import Session
@@ -154,6 +155,18 @@ def put_settings(session: Session, caller: Caller, body: TreatmentSettingsPut) -
         session, caller.tenant_id, caller, "treatment.settings.updated", None, before, settings_dict(settings)
     )
     return get_settings(session, caller.tenant_id)
+
+
+TIER_EDGES = (1.0, 5.0, 20.0, 50.0)
+
+
+def value_tiers(session: Session, tenant_id: int) -> list[tuple[str, int]]:
+    """How many customers the latest scoring run put in each value tier, highest first."""
+    counts = repository.value_tier_counts(session, tenant_id, TIER_EDGES)
+    names = ["top 1%"] + [f"top {low:g}-{high:g}%" for low, high in pairwise(TIER_EDGES)]
+    names.append(f"bottom {100 - TIER_EDGES[-1]:g}%")
+    tiers = [(name, counts.get(index, 0)) for index, name in enumerate(names)]
+    return [*tiers, ("no value known", repository.customers_without_value(session, tenant_id))]
 
 
 def default_engagement_mode(session: Session, tenant_id: int) -> EngagementMode:
