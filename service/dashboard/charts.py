@@ -85,23 +85,28 @@ def band_over_time(labels: Sequence[str], spans: Sequence[Span], title: str) -> 
         return top + plot_h - (value - domain[0]) / (domain[1] - domain[0]) * plot_h
 
     step = plot_w / max(len(spans) - 1, 1)
-    xs = [left + i * step for i in range(len(spans))]
-    upper = " ".join(f"{x:.1f},{y(s.high):.1f}" for x, s in zip(xs, spans, strict=True))
-    lower = " ".join(f"{x:.1f},{y(s.low):.1f}" for x, s in reversed(list(zip(xs, spans, strict=True))))
-    line = " ".join(f"{x:.1f},{y(s.estimate):.1f}" for x, s in zip(xs, spans, strict=True))
-    dots = "".join(
+    xs = [left + i * step for i in range(len(spans))] if len(spans) > 1 else [left + plot_w / 2]
+    pairs = list(zip(xs, spans, strict=True))
+    upper = " ".join(f"{x:.1f},{y(s.high):.1f}" for x, s in pairs)
+    lower = " ".join(f"{x:.1f},{y(s.low):.1f}" for x, s in reversed(pairs))
+    line = " ".join(f"{x:.1f},{y(s.estimate):.1f}" for x, s in pairs)
+    marks = "".join(
+        f'<line x1="{x:.1f}" y1="{y(s.low):.1f}" x2="{x:.1f}" y2="{y(s.high):.1f}" stroke="#3a6ea5"/>'
         f'<circle cx="{x:.1f}" cy="{y(s.estimate):.1f}" r="3" fill="{INK}"/>'
-        for x, s in zip(xs, spans, strict=True)
+        for x, s in pairs
     )
     ticks = "".join(
         f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" fill="{INK}">'
         f"{v:.3g}</text>"
         for v in (domain[0], 0.0, domain[1])
     )
-    ends = (
-        f'<text x="{xs[0]:.1f}" y="{height - 14}" font-size="11" fill="{INK}">{escape(labels[0])}</text>'
-        f'<text x="{xs[-1]:.1f}" y="{height - 14}" font-size="11" text-anchor="end" fill="{INK}">'
-        f"{escape(labels[-1])}</text>"
+    ends = [(xs[0], labels[0], "middle" if len(spans) == 1 else "start")]
+    if len(spans) > 1:
+        ends.append((xs[-1], labels[-1], "end"))
+    names = "".join(
+        f'<text x="{x:.1f}" y="{height - 14}" font-size="11" text-anchor="{anchor}" fill="{INK}">'
+        f"{escape(text)}</text>"
+        for x, text, anchor in ends
     )
     return Markup(
         f'<svg class="band" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
@@ -109,7 +114,7 @@ def band_over_time(labels: Sequence[str], spans: Sequence[Span], title: str) -> 
         f'<polygon points="{upper} {lower}" fill="#9ecae1" fill-opacity="0.6"/>'
         f'<line x1="{left}" y1="{y(0.0):.1f}" x2="{left + plot_w}" y2="{y(0.0):.1f}" stroke="{MUTED}" '
         f'stroke-dasharray="4 3"/>'
-        f'<polyline points="{line}" fill="none" stroke="{INK}" stroke-width="2"/>{dots}{ticks}{ends}</svg>'
+        f'<polyline points="{line}" fill="none" stroke="{INK}" stroke-width="2"/>{marks}{ticks}{names}</svg>'
     )
 
 

@@ -72,6 +72,7 @@ async def sign_in(request: Request) -> Response:
         response = page(request, "sign_in.html", context, None, 401 if caller is None else 403)
         _cookie(response, request, SIGN_IN_COOKIE, token, 600)
         return response
+    store(request).close(request.cookies.get(COOKIE))
     session_id, _ = store(request).open(caller)
     response = see_other(PATH)
     _cookie(response, request, COOKIE, session_id, store(request).ttl_seconds)

@@ -1,0 +1,57 @@
+"""Every dashboard page passes axe-core without a serious or critical violation; each is screenshotted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page
+
+from tests.service.dashboard.conftest import SCREENSHOTS, Site, sign_in
+
+# An axe run's serious and critical violations, each as its rule, impact, help and first few nodes.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
+      v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; "));
+}"""
+
+
+def _check(page: Page, axe_script: Path, name: str) -> list[str]:
+    """Run axe on the page as it is and save its screenshot; the violations found."""
+    page.add_script_tag(path=str(axe_script))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    return [f"{name}: {v}" for v in page.evaluate(AXE_RUN)]
+
+
+def test_every_page_is_axe_clean(demo_site: Site, browser: Browser, axe_script: Path) -> None:
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    base = f"{demo_site.base}/dashboard"
+    page.goto(f"{base}/sign-in")
+    violations = _check(page, axe_script, "sign-in")
+    sign_in(page, demo_site.base, demo_site.keys["demo-bookstore"]["marketer"])
+    pages = {
+        "overview": "",
+        "attribute": "/attributes/genre",
+        "runs": "/runs",
+        "touchpoints": "/touchpoints",
+        "audit": "/audit",
+        "not-found": "/attributes/octane",
+    }
+    for name, path in pages.items():
+        page.goto(f"{base}{path}")
+        violations += _check(page, axe_script, name)
+    page.goto(f"{base}/attributes/author")
+    page.get_by_label("Mode").select_option("never")
+    page.get_by_role("button", name="Preview").click()
+    violations += _check(page, axe_script, "attribute-preview")
+    page.set_content('<html><body><input type="text"><img src="x.png"></body></html>')
+    assert _check(page, axe_script, "broken-on-purpose"), "axe must catch an unlabelled input"
+    (SCREENSHOTS / "broken-on-purpose.png").unlink()
+    context.close()
+    assert not violations, "\n".join(violations)
+    assert {p.stem for p in SCREENSHOTS.glob("*.png")} >= {*pages, "sign-in", "attribute-preview"}
