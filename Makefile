@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The share of service/ and recommender/ lines the suite must run; raised as coverage grows.
 COVERAGE_FLOOR := 88
+# axe-core's browser bundle for the dashboard's accessibility test, from npm into an ignored folder.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench browser screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +33,16 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/python .ci/house_rules.py
 
-test: lint
+browser:
+	@test -x /usr/bin/chromium || echo "Chromium is missing (apt-get install chromium): browser tests will skip"
+	@test -f $(AXE) || command -v npm >/dev/null || echo "npm is missing: the accessibility test will skip"
+	@test -f $(AXE) || ! command -v npm >/dev/null || \
+		npm install --silent --prefix .cache/axe --no-save --no-package-lock axe-core@$(AXE_VERSION)
+
+screenshot: install
+	$(BIN)/python -m bench.dashboard_screenshot
+
+test: lint browser
 	$(BIN)/pytest --cov=service --cov=recommender --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 bench: install

@@ -186,7 +186,8 @@ def demo() -> None:
                 f"    curl -s '{base}/v1/customers/c-7/treatment?touchpoint={touchpoint}' {storefront}"
             )
         typer.echo(f"    curl -s {base}/v1/tailoring/attributes {marketer}")
-    typer.echo("\nOpenAPI docs: http://127.0.0.1:8000/docs")
+    typer.echo("\nDashboard (sign in with a marketer key): http://127.0.0.1:8000/dashboard")
+    typer.echo("OpenAPI docs: http://127.0.0.1:8000/docs")
 
 
 class LogLevel(StrEnum):
