@@ -27,7 +27,7 @@ from bench.harness import fresh_postgres
 from recommender.stats import Interval
 from recommender.value.score import AttributeScore
 from service.catalog import service as catalog
-from service.catalog.schemas import AttributePut
+from service.catalog.schemas import AttributeKind, AttributePut
 from service.config import Settings
 from service.db import create_db_engine, session_scope
 from service.demo import seed_demo
@@ -82,7 +82,7 @@ def add_history(engine: Engine, attributes: int, runs: int) -> None:
         names = [a.name for a in catalog.list_attributes(session, tenant_id)]
         for index in range(attributes - len(names)):
             name = f"synthetic_{index:03d}"
-            catalog.put_attribute(session, tenant_id, name, AttributePut(kind="categorical"))
+            catalog.put_attribute(session, tenant_id, name, AttributePut(kind=AttributeKind.categorical))
             names.append(name)
     for _ in range(runs):
         with session_scope(engine) as session:

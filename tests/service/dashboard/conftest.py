@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from recommender.stats import Interval
 from recommender.value.score import AttributeScore
 from service.catalog import service as catalog
-from service.catalog.schemas import AttributePut
+from service.catalog.schemas import AttributeKind, AttributePut
 from service.config import Settings
 from service.db import create_db_engine, session_scope
 from service.demo import seed_demo
@@ -177,7 +177,7 @@ def seed_synthetic(engine: Engine, tenant: str, attributes: dict[str, tuple[floa
             Run(tenant_id=tenant_id, kind="scoring", status="succeeded", progress=1.0, requested_by="cli"),
         )
         for name, (lift, delta_hit) in attributes.items():
-            catalog.put_attribute(session, tenant_id, name, AttributePut(kind="categorical"))
+            catalog.put_attribute(session, tenant_id, name, AttributePut(kind=AttributeKind.categorical))
             labels = ["a", "b", "c", "d"]
             result = AttributeResult(
                 tenant_id=tenant_id,
