@@ -241,6 +241,65 @@ async def audit_log(request: Request, action: str | None = None, cursor: str | N
     )
 
 
+@router.get("/experiments")
+async def experiments(request: Request) -> Response:
+    """The tenant's experiments and a form to start one."""
+    return await _show(
+        request,
+        "experiments.html",
+        "Experiments",
+        lambda db, s: service.experiments_page(db, s.caller.tenant_id),
+    )
+
+
+@router.get("/experiments/{experiment_id}")
+async def experiment(experiment_id: int, request: Request) -> Response:
+    """One experiment analysed now: arms, sample ratio, metrics with uplift bars, verdict, power."""
+    return await _show(
+        request,
+        "experiment.html",
+        f"Experiment {experiment_id}",
+        lambda db, s: service.experiment_page(db, s.caller, experiment_id),
+    )
+
+
+@router.post("/experiments")
+async def start_experiment(request: Request) -> Response:
+    """Start an experiment (audited)."""
+    session, form = signed_in(request), await read_form(request)
+    if session is None:
+        return to_sign_in()
+    if not csrf_ok(form, session.csrf):
+        return refused(request, session, "The form did not carry its security token.", 403)
+    try:
+        started = await in_session_thread(
+            request.app.state.engine, lambda db: service.start_experiment(db, session.caller, form)
+        )
+    except ValidationError as error:
+        return refused(request, session, f"Those values cannot be used: {_first_error(error)}", 422)
+    except TailorwiseError as error:
+        return refused(request, session, error.detail, error.status)
+    return see_other(f"{PATH}/experiments/{started}")
+
+
+@router.post("/experiments/{experiment_id}/stop")
+async def stop_experiment(experiment_id: int, request: Request) -> Response:
+    """Stop a running experiment (audited)."""
+    session, form = signed_in(request), await read_form(request)
+    if session is None:
+        return to_sign_in()
+    if not csrf_ok(form, session.csrf):
+        return refused(request, session, "The form did not carry its security token.", 403)
+    try:
+        await in_session_thread(
+            request.app.state.engine,
+            lambda db: service.stop_experiment(db, session.caller, experiment_id),
+        )
+    except TailorwiseError as error:
+        return refused(request, session, error.detail, error.status)
+    return see_other(f"{PATH}/experiments/{experiment_id}")
+
+
 @router.get("/{rest:path}")
 def not_found(rest: str, request: Request) -> Response:
     """Anything else under /dashboard."""

@@ -13,7 +13,9 @@ from service.auth import Caller
 from service.catalog import service as catalog
 from service.catalog.schemas import AttributePut
 from service.dashboard.charts import Span, band_over_time, ci_bar, count_bars, shared_domain, side_of_zero
+from service.experiments import results as experiment_results
 from service.experiments import service as experiments
+from service.experiments.schemas import ExperimentCreate
 from service.jobs import service as jobs
 from service.recommendations import service as recommendations
 from service.recommendations.training import TRAINING
@@ -175,3 +177,67 @@ def audit_page(session: Session, tenant_id: int, cursor: str | None, action: str
     """A page of the audit log, optionally of one action."""
     page = audit.page(session, tenant_id, cursor, AUDIT_PAGE, action or None)
     return {"records": page.items, "next_cursor": page.next_cursor, "action": action or ""}
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """A goal or guardrail of an experiment: its figures and its relative uplift drawn as a bar."""
+
+    figures: dict[str, Any]
+    uplift: Measured
+
+
+def experiments_page(session: Session, tenant_id: int) -> dict[str, Any]:
+    """The tenant's experiments and what a new one may hold out."""
+    return {
+        "experiments": experiments.page(session, tenant_id, None, 100).items,
+        "attributes": [a.name for a in catalog.list_attributes(session, tenant_id)],
+        "touchpoint_names": [t.name for t in treatment.list_touchpoints(session, tenant_id)],
+    }
+
+
+def experiment_page(session: Session, caller: Caller, experiment_id: int) -> dict[str, Any]:
+    """An experiment analysed now (as GET /v1/experiments/{id}/results): arms, SRM, metrics, verdict."""
+    experiment = experiments.get(session, caller.tenant_id, experiment_id)
+    figures = experiment_results.results(session, caller, caller.tenant_id, experiment_id)
+    metrics = [figures["goal"], *figures["guardrails"]]
+    spans = [_always_valid(m["relative"]) for m in metrics]
+    axis = shared_domain(spans)
+    rows = [
+        MetricRow(m, Measured(span, side_of_zero(span), ci_bar(span, axis, f"{m['name']} relative uplift")))
+        for m, span in zip(metrics, spans, strict=True)
+    ]
+    return {"experiment": experiment, "figures": figures, "rows": rows}
+
+
+def _always_valid(relative: dict[str, float | None]) -> Span | None:
+    """A relative uplift's always-valid interval, when it is finite."""
+    low, high, estimate = relative["always_valid_low"], relative["always_valid_high"], relative["estimate"]
+    return None if low is None or high is None or estimate is None else Span(estimate, low, high)
+
+
+def start_experiment(session: Session, caller: Caller, form: dict[str, list[str]]) -> int:
+    """Start an experiment from the form (audited, as POST /v1/experiments); its id."""
+    kind, target = _one(form, "scope_kind", ""), _one(form, "target", "").strip() or None
+    scope: dict[str, Any] = {"kind": kind}
+    if kind in ("attribute", "touchpoint"):
+        scope[kind] = target
+    body = ExperimentCreate.model_validate(
+        {
+            "name": _one(form, "name", "").strip(),
+            "scope": scope,
+            "holdout_share": _one(form, "holdout_share", ""),
+            "goal": {
+                "event_type": _one(form, "event_type", "").strip(),
+                "measure": _one(form, "measure", "conversion"),
+                "window_days": _one(form, "window_days", "14"),
+            },
+            "auto_stop": "auto_stop" in form,
+        }
+    )
+    return experiments.create(session, caller, caller.tenant_id, body).id
+
+
+def stop_experiment(session: Session, caller: Caller, experiment_id: int) -> None:
+    """Stop a running experiment (audited, as POST /v1/experiments/{id}/stop)."""
+    experiments.stop(session, caller, caller.tenant_id, experiment_id)

@@ -40,6 +40,7 @@ def test_every_page_is_axe_clean(demo_site: Site, browser: Browser, axe_script: 
         "runs": "/runs",
         "touchpoints": "/touchpoints",
         "audit": "/audit",
+        "experiments": "/experiments",
         "not-found": "/attributes/octane",
     }
     for name, path in pages.items():
@@ -49,9 +50,20 @@ def test_every_page_is_axe_clean(demo_site: Site, browser: Browser, axe_script: 
     page.get_by_label("Mode").select_option("never")
     page.get_by_role("button", name="Preview").click()
     violations += _check(page, axe_script, "attribute-preview")
+    page.goto(f"{base}/experiments")
+    page.get_by_label("Scope").select_option("attribute")
+    page.get_by_label("Attribute or touchpoint").fill("format")
+    page.get_by_role("button", name="Start").click()
+    violations += _check(page, axe_script, "experiment")
+    page.get_by_role("button", name="Stop this experiment").click()
     page.set_content('<html><body><input type="text"><img src="x.png"></body></html>')
     assert _check(page, axe_script, "broken-on-purpose"), "axe must catch an unlabelled input"
     (SCREENSHOTS / "broken-on-purpose.png").unlink()
     context.close()
     assert not violations, "\n".join(violations)
-    assert {p.stem for p in SCREENSHOTS.glob("*.png")} >= {*pages, "sign-in", "attribute-preview"}
+    assert {p.stem for p in SCREENSHOTS.glob("*.png")} >= {
+        *pages,
+        "sign-in",
+        "attribute-preview",
+        "experiment",
+    }

@@ -175,3 +175,29 @@ def test_a_touchpoint_policy_edited_in_the_form_is_audited(demo_site: Site, page
     assert touchpoint["mode"] == "never"
     record = _api(page, demo_site, "/v1/audit?action=touchpoint.updated")["items"][0]
     assert record["target"] == name and record["after"]["mode"] == "never"
+
+
+def test_an_experiment_started_and_stopped_in_the_forms_is_audited(demo_site: Site, page: Page) -> None:
+    sign_in(page, demo_site.base, demo_site.keys[BOOKS]["marketer"])
+    page.get_by_role("link", name="Experiments").click()
+    page.get_by_label("Name").fill("author-holdout")
+    page.get_by_label("Scope").select_option("attribute")
+    page.get_by_label("Attribute or touchpoint").fill("author")
+    page.get_by_label("Holdout share").fill("0.2")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Experiment \d+$"))
+    experiment_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator("tr", has=page.locator("th", has_text=re.compile("^holdout$")))).to_contain_text(
+        "20%"
+    )
+    expect(page.get_by_text("Sample ratio check")).to_contain_text("passed")
+    expect(page.get_by_role("row").filter(has_text="goal: purchase")).to_contain_text("not measured")
+    started = _api(page, demo_site, f"/v1/experiments/{experiment_id}")
+    assert started["status"] == "running" and started["scope"]["attribute"] == "author"
+    page.get_by_role("button", name="Stop this experiment").click()
+    assert _api(page, demo_site, f"/v1/experiments/{experiment_id}")["status"] == "stopped"
+    expect(page.get_by_role("button", name="Stop this experiment")).to_have_count(0)
+    actions = [r["action"] for r in _api(page, demo_site, "/v1/audit?limit=5")["items"]]
+    assert actions[:2] == ["experiment.stopped", "experiment.started"]
+    page.goto(f"{demo_site.base}/dashboard")
+    expect(page.get_by_role("link", name="author-holdout")).to_be_visible()
