@@ -14,7 +14,6 @@ from service.auth import KeyCache
 from service.catalog.router import router as catalog_router
 from service.config import Settings, get_settings
 from service.dashboard.router import router as dashboard_router
-from service.dashboard.sessions import SessionStore
 from service.db import create_db_engine
 from service.engagement.router import router as engagement_router
 from service.errors import install_error_handlers
@@ -84,7 +83,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engagement_default = default_engagement_mode
     app.state.migration_head = head_revision()
-    app.state.dashboard_sessions = SessionStore()
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,

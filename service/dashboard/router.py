@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from service.dashboard import service
+from service.dashboard import service, sessions
 from service.dashboard.sessions import COOKIE, PATH, SIGN_IN_COOKIE, DashboardSession
 from service.dashboard.web import (
     csrf_ok,
@@ -21,7 +21,6 @@ from service.dashboard.web import (
     secured,
     see_other,
     signed_in,
-    store,
     to_sign_in,
 )
 from service.db import in_session_thread
@@ -72,10 +71,15 @@ async def sign_in(request: Request) -> Response:
         response = page(request, "sign_in.html", context, None, 401 if caller is None else 403)
         _cookie(response, request, SIGN_IN_COOKIE, token, 600)
         return response
-    store(request).close(request.cookies.get(COOKIE))
-    session_id, _ = store(request).open(caller)
+    previous = request.cookies.get(COOKIE)
+
+    def reopen(db: Session) -> str:
+        sessions.close(db, previous)
+        return sessions.open_session(db, caller)
+
+    session_id = await in_session_thread(request.app.state.engine, reopen)
     response = see_other(PATH)
-    _cookie(response, request, COOKIE, session_id, store(request).ttl_seconds)
+    _cookie(response, request, COOKIE, session_id, sessions.TTL_SECONDS)
     response.delete_cookie(SIGN_IN_COOKIE, path=PATH)
     return response
 
@@ -83,13 +87,14 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     """End the session."""
-    session = signed_in(request)
+    session = await signed_in(request)
     form = await read_form(request)
     if session is None:
         return to_sign_in()
     if not csrf_ok(form, session.csrf):
         return refused(request, session, "The form did not carry its security token.", 403)
-    store(request).close(request.cookies.get(COOKIE))
+    session_id = request.cookies.get(COOKIE)
+    await in_session_thread(request.app.state.engine, lambda db: sessions.close(db, session_id))
     response = to_sign_in()
     response.delete_cookie(COOKIE, path=PATH)
     return response
@@ -103,7 +108,7 @@ async def _show(
     status: int = 200,
 ) -> Response:
     """A page for the signed-in tenant, or the sign-in page; a missing thing is a 404 page."""
-    session = signed_in(request)
+    session = await signed_in(request)
     if session is None:
         return to_sign_in()
     try:
@@ -147,7 +152,7 @@ def _slots(form: dict[str, list[str]]) -> int | None:
 @router.post("/attributes/{name}")
 async def attribute_form(name: Name, request: Request) -> Response:
     """Preview the decision new thresholds would give, or save them (audited) with the slots."""
-    session = signed_in(request)
+    session = await signed_in(request)
     if session is None:
         return to_sign_in()
     form = await read_form(request)
@@ -213,7 +218,7 @@ async def touchpoints(request: Request) -> Response:
 @router.post("/touchpoints/{name}")
 async def touchpoint_form(name: Name, request: Request) -> Response:
     """Replace a touchpoint's policy (audited)."""
-    session = signed_in(request)
+    session = await signed_in(request)
     if session is None:
         return to_sign_in()
     form = await read_form(request)
@@ -266,7 +271,7 @@ async def experiment(experiment_id: int, request: Request) -> Response:
 @router.post("/experiments")
 async def start_experiment(request: Request) -> Response:
     """Start an experiment (audited)."""
-    session, form = signed_in(request), await read_form(request)
+    session, form = await signed_in(request), await read_form(request)
     if session is None:
         return to_sign_in()
     if not csrf_ok(form, session.csrf):
@@ -285,7 +290,7 @@ async def start_experiment(request: Request) -> Response:
 @router.post("/experiments/{experiment_id}/stop")
 async def stop_experiment(experiment_id: int, request: Request) -> Response:
     """Stop a running experiment (audited)."""
-    session, form = signed_in(request), await read_form(request)
+    session, form = await signed_in(request), await read_form(request)
     if session is None:
         return to_sign_in()
     if not csrf_ok(form, session.csrf):
@@ -301,6 +306,6 @@ async def stop_experiment(experiment_id: int, request: Request) -> Response:
 
 
 @router.get("/{rest:path}")
-def not_found(rest: str, request: Request) -> Response:
+async def not_found(rest: str, request: Request) -> Response:
     """Anything else under /dashboard."""
-    return secured(refused(request, signed_in(request), "There is no such page.", 404))
+    return secured(refused(request, await signed_in(request), "There is no such page.", 404))

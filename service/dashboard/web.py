@@ -11,7 +11,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from service.dashboard.sessions import COOKIE, PATH, DashboardSession, SessionStore, same_token
+from service.dashboard import sessions
+from service.dashboard.sessions import COOKIE, PATH, DashboardSession, same_token
+from service.db import in_session_thread
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["num"] = lambda value: "n/a" if value is None else f"{value:.3g}"
@@ -19,15 +21,12 @@ templates.env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
 MAX_FORM_BYTES = 64 * 1024
 
 
-def store(request: Request) -> SessionStore:
-    """The app's dashboard sessions."""
-    found: SessionStore = request.app.state.dashboard_sessions
-    return found
-
-
-def signed_in(request: Request) -> DashboardSession | None:
+async def signed_in(request: Request) -> DashboardSession | None:
     """The request's live dashboard session, or None."""
-    return store(request).get(request.cookies.get(COOKIE))
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
+        return None
+    return await in_session_thread(request.app.state.engine, lambda db: sessions.find(db, session_id))
 
 
 def secured(response: Response, nonce: str = "") -> Response:

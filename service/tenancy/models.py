@@ -54,3 +54,20 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in dashboard session: its cookie id's hash, the key it was opened with, its CSRF token."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id_hash: str = Field(max_length=64, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk())
+    key_id: int = Field(
+        sa_column=sa.Column(
+            BigId, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    csrf: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service.tenancy.models import ApiKey, Tenant
+from service.tenancy.models import ApiKey, DashboardSession, Tenant
 
 
 def get_tenant_by_name(session: Session, name: str) -> Tenant | None:
@@ -17,8 +20,8 @@ def get_tenant(session: Session, tenant_id: int) -> Tenant | None:
     return session.get(Tenant, tenant_id)
 
 
-def add(session: Session, row: Tenant | ApiKey) -> None:
-    """Stage a new tenant or key and assign its id."""
+def add(session: Session, row: Tenant | ApiKey | DashboardSession) -> None:
+    """Stage a new tenant, key or dashboard session (and assign its id)."""
     session.add(row)
     session.flush()
 
@@ -27,3 +30,26 @@ def find_active_key(session: Session, key_hash: str) -> ApiKey | None:
     """The unrevoked key with this hash, if any."""
     query = select(ApiKey).where(ApiKey.key_hash == key_hash, col(ApiKey.revoked_at).is_(None))
     return session.exec(query).first()
+
+
+def live_session(session: Session, id_hash: str, now: datetime) -> tuple[DashboardSession, ApiKey] | None:
+    """An unexpired dashboard session whose key is still active, with that key."""
+    query = (
+        select(DashboardSession, ApiKey)
+        .join(ApiKey, col(ApiKey.id) == DashboardSession.key_id)
+        .where(
+            DashboardSession.id_hash == id_hash,
+            col(DashboardSession.expires_at) > now,
+            col(ApiKey.revoked_at).is_(None),
+        )
+    )
+    found = session.exec(query).first()
+    return None if found is None else (found[0], found[1])
+
+
+def delete_sessions(session: Session, id_hash: str | None, expired_before: datetime) -> None:
+    """Delete one dashboard session (by id hash) and every session expired before a time."""
+    condition = col(DashboardSession.expires_at) <= expired_before
+    if id_hash is not None:
+        condition = sa.or_(condition, col(DashboardSession.id_hash) == id_hash)
+    session.execute(sa.delete(DashboardSession).where(condition))

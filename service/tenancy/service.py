@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from service.db import utcnow
 from service.errors import Conflict, NotFound, Unprocessable, field_error
 from service.tenancy import repository
-from service.tenancy.models import ApiKey, Role, Tenant
+from service.tenancy.models import ApiKey, DashboardSession, Role, Tenant
 
 KEY_PREFIX = "tw_"
 
@@ -55,3 +57,46 @@ def issue_key(session: Session, tenant_name: str, role: str) -> IssuedKey:
     row = ApiKey(tenant_id=tenant.id, role=parsed_role.value, prefix=key[:10], key_hash=hash_key(key))
     repository.add(session, row)
     return IssuedKey(key=key, tenant_id=tenant.id, role=parsed_role)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live dashboard session: the key it was opened with, its tenant and role, its CSRF token."""
+
+    key_id: int
+    tenant_id: int
+    role: Role
+    csrf: str
+    expires_at: datetime
+
+
+def open_session(session: Session, key_id: int, tenant_id: int, ttl_seconds: float) -> tuple[str, str]:
+    """A new dashboard session for a key: its id (the cookie; only its hash is stored) and CSRF token."""
+    now = utcnow()
+    repository.delete_sessions(session, None, now)
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    repository.add(
+        session,
+        DashboardSession(
+            id_hash=hash_key(session_id),
+            tenant_id=tenant_id,
+            key_id=key_id,
+            csrf=csrf,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        ),
+    )
+    return session_id, csrf
+
+
+def find_session(session: Session, session_id: str) -> SignedIn | None:
+    """The live session with this id: unexpired and its key not revoked; else None."""
+    found = repository.live_session(session, hash_key(session_id), utcnow())
+    if found is None:
+        return None
+    row, key = found
+    return SignedIn(row.key_id, row.tenant_id, Role(key.role), row.csrf, row.expires_at)
+
+
+def close_session(session: Session, session_id: str) -> None:
+    """End a dashboard session (and forget expired ones)."""
+    repository.delete_sessions(session, hash_key(session_id), utcnow())

@@ -56,7 +56,8 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's event loop must not outlive the browser tests, or later tests' asyncio.run fails.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium driven by Playwright (no browser download)."""
     if not Path(CHROMIUM).exists():
@@ -124,8 +125,10 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def demo_site(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Site]:
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The demo bookstore and petrol station, scored and trained, served from an SQLite file."""
+    if not Path(CHROMIUM).exists():
+        _missing(CHROMIUM)
     path = tmp_path_factory.mktemp("dashboard") / "demo.db"
     url = f"sqlite:///{path}"
     upgrade(url)

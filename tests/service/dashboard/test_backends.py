@@ -35,4 +35,7 @@ def test_sign_in_and_a_saved_threshold_on_each_backend(db: Database, browser: Br
         assert audit.json()["items"][0]["after"]["c"] == 0.5
         page.get_by_role("link", name="Audit log").click()
         expect(page.get_by_role("row").filter(has_text="colour")).to_contain_text('"c": 0.5')
+        with serving(settings, db.engine) as other:  # another app instance knows the session
+            page.goto(f"{other}/dashboard/runs")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Runs and models")
         context.close()

@@ -8,25 +8,39 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from service.auth import Caller
-from service.dashboard.sessions import SessionStore, same_token
-from service.tenancy.models import Role
+from service.dashboard import sessions
+from service.dashboard.sessions import same_token
+from service.db import session_scope, utcnow
+from service.tenancy import service as tenancy
+from service.tenancy.models import ApiKey, Role
+from tests.conftest import Database
 
-CALLER = Caller(key_id=1, tenant_id=7, role=Role.marketer)
 
-
-def test_a_session_keeps_the_tenant_and_role_until_it_expires() -> None:
-    store = SessionStore(ttl_seconds=0.2)
-    session_id, opened = store.open(CALLER)
-    other_id, other = store.open(CALLER)
-    assert len(session_id) >= 40 and session_id != other_id and opened.csrf != other.csrf
-    found = store.get(session_id)
-    assert found is not None and found.caller.tenant_id == 7 and found.caller.role is Role.marketer
-    store.close(other_id)
-    assert store.get(other_id) is None and store.get(None) is None and store.get("guess") is None
-    time.sleep(0.25)
-    assert store.get(session_id) is None
+def test_a_session_keeps_the_tenant_and_role_until_it_expires_or_its_key_is_revoked(db: Database) -> None:
+    with session_scope(db.engine) as session:
+        tenant_id = tenancy.create_tenant(session, "acme").id or 0
+        issued = tenancy.issue_key(session, "acme", "marketer")
+        key_id = session.exec(select(ApiKey).where(ApiKey.tenant_id == tenant_id)).one().id or 0
+        caller = Caller(key_id, tenant_id, Role.marketer)
+        first, second = sessions.open_session(session, caller), sessions.open_session(session, caller)
+        short = sessions.open_session(session, caller, ttl_seconds=0.5)
+    assert len(first) >= 40 and first != second and issued.key not in (first, second)
+    with session_scope(db.engine) as session:
+        found, other = sessions.find(session, first), sessions.find(session, second)
+        assert found is not None and other is not None and found.csrf != other.csrf
+        assert found.caller == caller
+        sessions.close(session, second)
+        assert sessions.find(session, second) is None and sessions.find(session, None) is None
+        assert sessions.find(session, "guessed") is None and sessions.find(session, short) is not None
+    time.sleep(0.6)
+    with session_scope(db.engine) as session:
+        assert sessions.find(session, short) is None
+        session.get(ApiKey, key_id).revoked_at = utcnow()  # type: ignore[union-attr]
+    with session_scope(db.engine) as session:
+        assert sessions.find(session, first) is None
 
 
 def test_csrf_tokens_compare_exactly() -> None:
