@@ -19,6 +19,7 @@ from service.errors import install_error_handlers
 from service.jobs.runner import JobRunner
 from service.limits import BodySizeLimit
 from service.migrate import head_revision
+from service.openapi import install_openapi, operation_id
 from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
 from service.recommendations.cache import ModelCache
@@ -60,7 +61,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if own_engine:
             app.state.engine.dispose()
 
-    app = FastAPI(title="Tailorwise", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Tailorwise",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
     app.state.settings = settings
     app.state.engagement_default = default_engagement_mode
     app.state.migration_head = head_revision()
@@ -84,4 +91,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         health.router,
     ):
         app.include_router(router)
+    install_openapi(app)
     return app
