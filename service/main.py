@@ -22,6 +22,7 @@ from service.holdouts import Holdouts, install
 from service.limits import BodySizeLimit
 from service.metrics_router import router as metrics_router
 from service.migrate import head_revision
+from service.openapi import install_openapi, operation_id
 from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
 from service.recommendations.cache import ModelCache
@@ -78,7 +79,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if own_engine:
             app.state.engine.dispose()
 
-    app = FastAPI(title="Tailorwise", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Tailorwise",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
     app.state.settings = settings
     app.state.engagement_default = default_engagement_mode
     app.state.migration_head = head_revision()
@@ -106,4 +113,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         metrics_router,
     ):
         app.include_router(router)
+    install_openapi(app)
     return app
