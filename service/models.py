@@ -8,6 +8,7 @@ from service.engagement.models import EngagementObservation, EngagementPreferenc
 from service.jobs.models import Run
 from service.profiles.models import Customer, CustomerChange, Event, Preference
 from service.recommendations.models import ModelVersion
+from service.relationships.models import RelationshipPreference, RelationshipSettings
 from service.tailoring.models import AttributeResult, TailoringSettings
 from service.tenancy.models import ApiKey, Tenant
 from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
@@ -29,6 +30,8 @@ __all__ = [
     "ItemValue",
     "ModelVersion",
     "Preference",
+    "RelationshipPreference",
+    "RelationshipSettings",
     "Run",
     "TailoringSettings",
     "Tenant",

@@ -1,4 +1,4 @@
-"""The per-customer rows held beyond the profile (treatment, engagement), for the GDPR export."""
+"""The per-customer rows held beyond the profile (value, engagement, relationships), for the GDPR export."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from service.engagement import repository as engagement
+from service.relationships import repository as relationships
 from service.treatment import repository as treatment
 
 INTERNAL = {"customer_id", "tenant_id"}
@@ -20,7 +21,7 @@ def plain(row: SQLModel) -> dict[str, Any]:
 
 
 def personal_data(session: Session, tenant_id: int, customer_id: int) -> dict[str, Any]:
-    """The customer's value row and engagement rows as plain JSON."""
+    """The customer's value row, engagement and stated relationship rows as plain JSON."""
     value = treatment.value_of(session, tenant_id, customer_id)
     return {
         "customer_value": None if value is None else plain(value),
@@ -29,5 +30,8 @@ def personal_data(session: Session, tenant_id: int, customer_id: int) -> dict[st
         ],
         "engagement_observations": [
             plain(o) for o in engagement.observations_of(session, tenant_id, customer_id)
+        ],
+        "relationship_preferences": [
+            plain(p) for p in relationships.preferences_of(session, tenant_id, customer_id)
         ],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,9 @@ from service.jobs.runner import Progress
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.thresholds import effective_settings
+
+# Attributes a touchpoint serves one value of at a time: a phase's relationship type (judged at k = 1).
+ONE_SLOT_PREFIX = "relationship:"
 
 
 def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:
@@ -65,7 +69,8 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         with session_scope(engine) as session:
             split = repository.split_counts(session, run.tenant_id, name)
         counts, labels = counts_from(split)
-        score = score_attribute(counts, scorer)
+        one_slot = name.startswith(ONE_SLOT_PREFIX)
+        score = score_attribute(counts, replace(scorer, k=1) if one_slot else scorer)
         results.append(
             AttributeResult(
                 tenant_id=run.tenant_id,

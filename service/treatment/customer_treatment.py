@@ -8,12 +8,14 @@ from service.engagement.schemas import EngagementMode
 from service.engagement.service import phase_engagement
 from service.errors import NotFound
 from service.profiles.models import Customer
+from service.relationships.service import offer_for
 from service.tailoring.schemas import PlanEntry
 from service.tailoring.service import plan_of
 from service.treatment import repository
 from service.treatment.evidence import treatment_pays
 from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
 from service.treatment.policy import priority_for
+from service.treatment.relationship_verdict import relationship_verdict
 from service.treatment.schemas import (
     ExitRamp,
     TreatmentDecision,
@@ -60,7 +62,7 @@ def exit_ramp_of(touchpoint: Touchpoint, tenant_ramp: dict[str, object]) -> tupl
 
 
 def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: str) -> TreatmentDecision:
-    """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
+    """Priority, routing, recognition, engagement, exit ramp, attributes and relationship, each with why."""
     view = repository.treatment_view(session, tenant_id, touchpoint_name, external_id)
     if view is None:
         raise NotFound(f"No touchpoint {touchpoint_name!r}.")
@@ -99,6 +101,9 @@ def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: 
         engagement_mode=engagement.mode,
         exit_ramp=exit_ramp,
         attributes=attributes,
+        relationship=offer_for(
+            session, tenant_id, view.customer, touchpoint.journey_phase, relationship_verdict
+        ),
         reasons=TreatmentReasons(
             priority=priority.reason,
             engagement_mode=engagement.reason,
