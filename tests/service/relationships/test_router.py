@@ -1,4 +1,4 @@
-"""Relationship settings and stated types over HTTP: audit, reads, roles, tenants, bad input, export, erasure."""
+"""Relationship settings and stated types over HTTP: audit, reads, roles, tenants, bad input, GDPR."""
 
 from __future__ import annotations
 
