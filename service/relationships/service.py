@@ -139,7 +139,8 @@ def phase_offer(
     """The offer in one phase and what behaviour shows there (as the customer's consent allows)."""
     defaults = {p["journey_phase"]: RelationshipType(p["default"]) for p in settings.phases}
     chosen = {kind.value: weight for kind, weight in history.chosen.items()} if profiling else {}
-    verdict = verdicts(session, tenant_id, attribute_of(phase), chosen)
+    scored = phase in defaults  # only the settings' phases are defined as attributes and scored
+    verdict = verdicts(session, tenant_id, attribute_of(phase), chosen) if scored else None
     context = Context(
         phase=phase,
         default=defaults.get(phase, TOP_DOWN),
@@ -164,23 +165,19 @@ def phase_offer(
     ), observed
 
 
-def offer_for(
-    session: Session, tenant_id: int, customer: Customer, phase: str, verdicts: VerdictSource
+def offer_in(
+    session: Session,
+    customer: Customer,
+    phase: str,
+    settings: RelationshipSettings,
+    stated: RelationshipPreference | None,
+    verdicts: VerdictSource,
 ) -> RelationshipOffer:
-    """The relationship type offered to a customer in a phase (for the treatment decision)."""
-    stated = {p.journey_phase: p for p in repository.preferences_of(session, tenant_id, customer.id or 0)}
-    history = histories(session, tenant_id, customer.id or 0).get(phase, History())
-    settings = effective_settings(session, tenant_id)
+    """The type offered to a customer in a phase, from the settings and statement already read (treatment)."""
+    history = histories(session, customer.tenant_id, customer.id or 0).get(phase, History())
+    profiling = customer.consent_profiling
     made, _ = phase_offer(
-        session,
-        tenant_id,
-        settings,
-        phase,
-        stated.get(phase),
-        history,
-        customer.consent_profiling,
-        verdicts,
-        utcnow(),
+        session, customer.tenant_id, settings, phase, stated, history, profiling, verdicts, utcnow()
     )
     return made
 

@@ -8,7 +8,8 @@ from service.engagement.schemas import EngagementMode
 from service.engagement.service import phase_engagement
 from service.errors import NotFound
 from service.profiles.models import Customer
-from service.relationships.service import offer_for
+from service.relationships.models import RelationshipSettings
+from service.relationships.service import offer_in
 from service.tailoring.schemas import PlanEntry
 from service.tailoring.service import plan_of
 from service.treatment import repository
@@ -101,8 +102,13 @@ def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: 
         engagement_mode=engagement.mode,
         exit_ramp=exit_ramp,
         attributes=attributes,
-        relationship=offer_for(
-            session, tenant_id, view.customer, touchpoint.journey_phase, relationship_verdict
+        relationship=offer_in(
+            session,
+            view.customer,
+            touchpoint.journey_phase,
+            view.relationship_settings or RelationshipSettings(tenant_id=tenant_id),
+            view.relationship_stated,
+            relationship_verdict,
         ),
         reasons=TreatmentReasons(
             priority=priority.reason,
