@@ -14,7 +14,7 @@ from service.tailoring.in_force import current_decisions
 def relationship_verdict(
     session: Session, tenant_id: int, attribute: str, chosen: Mapping[str, float]
 ) -> Verdict | None:
-    """The decision in force for the attribute, and the customer's types ranked by the scorer's model."""
+    """The decision in force, and the types the customer chose, ranked by the scorer's model (none else)."""
     found = current_decisions(session, tenant_id, attribute)
     if not found:
         return None
@@ -24,5 +24,5 @@ def relationship_verdict(
     ranked: tuple[str, ...] = ()
     if tailor and own:
         best = personal_distribution(own, None, parsed.score, top=len(TYPES))
-        ranked = tuple(parsed.labels[i] for i, _ in best if parsed.labels[i] in TYPES)
+        ranked = tuple(parsed.labels[i] for i, _ in best if i in own and parsed.labels[i] in TYPES)
     return Verdict(tailor=tailor, level=public.level, explanation=decision.explanation, ranked=ranked)
