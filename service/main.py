@@ -27,8 +27,10 @@ from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
 from service.recommendations.cache import ModelCache
 from service.recommendations.router import router as recommendations_router
+from service.relationships.router import router as relationships_router
 from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
+from service.treatment.relationship_verdict import relationship_verdict
 from service.treatment.router import router as treatment_router
 from service.treatment.service import default_engagement_mode
 from service.workloads.dispatch import ScheduleTimer, runs_dispatcher
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engagement_default = default_engagement_mode
+    app.state.relationship_verdict = relationship_verdict
     app.state.migration_head = head_revision()
     install_error_handlers(app)
     app.add_middleware(
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (
         *hot,
         profiles_router,
+        relationships_router,
         privacy_router,
         experiments_router,
         catalog_router,

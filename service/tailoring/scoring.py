@@ -20,6 +20,9 @@ from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.thresholds import effective_settings
 
+# Attributes a touchpoint serves one value of at a time: a phase's relationship type (judged at k = 1).
+ONE_SLOT_PREFIX = "relationship:"
+
 
 def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:
     """Sparse train/test/stated matrices (customers x values) and the value labels in column order."""
@@ -65,7 +68,8 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         with session_scope(engine) as session:
             split = repository.split_counts(session, run.tenant_id, name)
         counts, labels = counts_from(split)
-        score = score_attribute(counts, scorer, slots=slots[name])
+        one_slot = 1 if name.startswith(ONE_SLOT_PREFIX) else None
+        score = score_attribute(counts, scorer, slots=slots[name] or one_slot)
         results.append(
             AttributeResult(
                 tenant_id=run.tenant_id,
