@@ -17,10 +17,10 @@ ROUNDS = 12
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _status(call: Callable[[], Any]) -> int:
+def _status(call: Callable[..., Any], path: str, **request: Any) -> int:
     """The status of a request; a server exception raised through the test client counts as 500."""
     try:
-        return int(call().status_code)
+        return int(call(path, **request).status_code)
     except Exception:
         return 500
 
@@ -41,7 +41,7 @@ def test_concurrent_creation_of_the_same_customers_answers_2xx(client: TestClien
         for c in range(CUSTOMERS):
             barrier.wait()
             body = {"traits": {"writer": n}}
-            out.append((_status(lambda: client.put(f"/v1/customers/new-{c}", json=body, headers=crm)), c))
+            out.append((_status(client.put, f"/v1/customers/new-{c}", json=body, headers=crm), c))
         return out
 
     statuses = Counter(status for status, _ in _in_parallel(create))
@@ -62,7 +62,7 @@ def test_concurrent_puts_never_lose_an_acknowledged_newer_write(client: TestClie
                 version = r * CLIENTS + (n + c) % CLIENTS
                 at = (START + timedelta(seconds=version)).isoformat()
                 body = {"traits": {"version": version}, "source_updated_at": at}
-                status = _status(lambda: client.put(f"/v1/customers/c-{c}", json=body, headers=crm))
+                status = _status(client.put, f"/v1/customers/c-{c}", json=body, headers=crm)
                 out.append((status, (c, version)))
         return out
 
@@ -96,7 +96,7 @@ def test_concurrent_event_batches_create_the_same_new_customers(client: TestClie
                 for c in range(CUSTOMERS)
             ]
             barrier.wait()
-            out.append((_status(lambda: client.post("/v1/events", json={"events": events}, headers=crm)), r))
+            out.append((_status(client.post, "/v1/events", json={"events": events}, headers=crm), r))
         return out
 
     statuses = Counter(status for status, _ in _in_parallel(post))
