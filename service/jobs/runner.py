@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from service.db import session_scope, utcnow
 from service.jobs import repository
+from service.jobs.failures import log_failure, public_error
 from service.jobs.models import Run
 
 logger = logging.getLogger("tailorwise.jobs")
@@ -60,13 +61,13 @@ def execute(engine: Engine, run_id: int, job: Job, echo: Progress | None = None)
                 finished_at=utcnow(),
             )
     except Exception as exc:
-        logger.exception("run %s failed", run_id)
+        log_failure(logger, run_id, exc)
         with session_scope(engine) as session:
             repository.update(
                 session,
                 run_id,
                 status="failed",
-                error=f"{type(exc).__name__}: {exc}"[:2000],
+                error=public_error(exc)[:2000],
                 finished_at=utcnow(),
             )
         return False
