@@ -7,9 +7,13 @@ import traceback
 
 import sqlalchemy as sa
 
+from service.errors import TailorwiseError
+
 
 def public_error(exc: BaseException) -> str:
-    """The failure's kind and a fixed description; no message, SQL, parameter or id from the data."""
+    """The failure's kind and a fixed description (the service's own errors: their message for callers)."""
+    if isinstance(exc, TailorwiseError):
+        return f"{type(exc).__name__}: {exc.detail}"
     if isinstance(exc, sa.exc.DBAPIError):
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
         cause = type(exc.orig).__name__ if exc.orig is not None else "unknown"

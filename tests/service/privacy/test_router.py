@@ -39,7 +39,7 @@ def test_erasure_leaves_no_row_of_the_customer(client: TestClient, make_key, db)
         ).scalar()
     erased = client.delete("/v1/customers/c-1", headers=crm)
     assert erased.status_code == 200
-    assert erased.json()["deleted"] == {"customer": 1, "preferences": 1, "events": 2}
+    assert erased.json()["deleted"] == {"customer": 1, "preferences": 1, "events": 2, "model_entries": 0}
     assert client.get("/v1/customers/c-1", headers=crm).status_code == 404
     with db.engine.connect() as connection:
         for table in metadata.sorted_tables:
