@@ -14,8 +14,8 @@ import gc
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -25,6 +25,7 @@ from sqlmodel import Session
 from threadpoolctl import threadpool_limits
 
 from recommender.evaluation import Strategy
+from recommender.forget import without_customers
 from recommender.model import TrainedModel
 from recommender.ranking import PopularityTable, Recommender
 from service.recommendations import reads_repository, repository
@@ -94,6 +95,16 @@ def build_snapshot(
     )
 
 
+def without_erased(snapshot: Snapshot, erased: set[str], kept_lists: int) -> Snapshot:
+    """The snapshot with erased customers removed from its model (itself when it knows none of them)."""
+    if not any(snapshot.model.knows(external_id) for external_id in erased):
+        return snapshot
+    model = without_customers(snapshot.model, erased)
+    popularity = snapshot.recommender.popularity
+    recommender = Recommender(popularity, model, inactive=snapshot.inactive, kept_lists=kept_lists)
+    return replace(snapshot, model=model, recommender=recommender)
+
+
 class ModelCache:
     """Snapshots by tenant kept current by a daemon thread, and the connections serving reads use."""
 
@@ -110,6 +121,7 @@ class ModelCache:
         self.reads = reads_repository.ServingReads(engine, read_connections, kept_reads)
         self._interval = interval_seconds
         self._snapshots: dict[int, Snapshot] = {}
+        self._erasures_read: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -142,10 +154,12 @@ class ModelCache:
         After a swap, everything alive is frozen out of the cyclic collector's view (gc.freeze): a
         snapshot lives until the next swap, and full collections walking the app's and the models'
         objects paused a busy worker for 115 to 170 ms at a time (with the freeze: about 3 ms).
-        Replaced snapshots are still freed, by reference counting.
+        Replaced snapshots are still freed, by reference counting. Customers erased since the last
+        refresh leave the served models too (the stored artifacts were rewritten by the erasure).
         """
         before = dict(self._snapshots)
         with Session(self._engine) as session:
+            erased = self._erased_since_last_refresh(session)
             latest = repository.latest_versions(session)
             for tenant_id, version_id in latest.items():
                 try:
@@ -155,8 +169,17 @@ class ModelCache:
                     session.rollback()
         for tenant_id in set(self._snapshots) - set(latest):
             self._snapshots.pop(tenant_id, None)
+        for tenant_id, external_ids in erased.items():
+            snapshot = self._snapshots.get(tenant_id)
+            if snapshot is not None:
+                self._snapshots[tenant_id] = without_erased(snapshot, external_ids, self._kept_lists)
         if self._snapshots != before:
             gc.freeze()
+
+    def _erased_since_last_refresh(self, session: Session) -> dict[int, set[str]]:
+        """Customers erased (by tenant) since shortly before the previous refresh read them."""
+        since, self._erasures_read = self._erasures_read, datetime.now(UTC)
+        return {} if since is None else repository.erased_since(session, since - SETTLE)
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):

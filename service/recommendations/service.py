@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from recommender.forget import held_about, without_customers
+from recommender.model import TrainedModel
 from service.audit import service as audit
 from service.auth import Caller
 from service.config import Settings
@@ -63,6 +65,34 @@ def page_versions(
     rows = repository.page_versions(session, tenant_id, cursor_id(cursor), limit)
     serving_id = repository.latest_version_id(session, tenant_id)
     return id_page(rows, limit, lambda page: [to_public(v, serving_id) for v in page])
+
+
+def forget_customer(session: Session, tenant_id: int, external_id: str) -> int:
+    """Remove a customer from every stored model version's artifact; the versions that held them."""
+    removed = 0
+    for version_id in repository.version_ids(session, tenant_id):
+        row = repository.load_version(session, tenant_id, version_id)
+        if row is None:
+            continue
+        model = TrainedModel.load(row.artifact)
+        if model.knows(external_id):
+            repository.replace_artifact(session, version_id, without_customers(model, [external_id]).save())
+            removed += 1
+        session.expunge(row)
+    return removed
+
+
+def held_in_models(session: Session, tenant_id: int, external_id: str) -> list[dict[str, Any]]:
+    """What every stored model version holds about a customer (for the export), oldest first."""
+    held = []
+    for version_id in repository.version_ids(session, tenant_id):
+        row = repository.load_version(session, tenant_id, version_id)
+        if row is not None:
+            held.append(
+                {"model_version": version_id, **held_about(TrainedModel.load(row.artifact), external_id)}
+            )
+            session.expunge(row)
+    return held
 
 
 def _snapshot(cache: ModelCache, tenant_id: int) -> Snapshot:

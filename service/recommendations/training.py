@@ -19,14 +19,16 @@ from recommender.evaluation import (
     ranking_metrics,
     split_per_customer,
 )
+from recommender.forget import without_customers
 from recommender.model import Hyperparameters, ProgressCallback, TrainedModel, fit
 from recommender.ranking import ItemFilter, PopularityTable, Recommender, ServingPath, build_popularity
 from service.config import Settings
-from service.db import oldest_open_transaction, session_scope
+from service.db import oldest_open_transaction, session_scope, utcnow
 from service.errors import Conflict
 from service.jobs.models import Run
 from service.jobs.runner import Progress
 from service.recommendations import repository
+from service.recommendations.cache import SETTLE
 from service.recommendations.models import ModelVersion
 from service.tailoring.models import TailoringSettings
 from service.tailoring.service import current_decisions
@@ -152,7 +154,7 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
             if decision.decision == "tailor"
         )
         # Read before the events: every event of an older transaction is in the read below.
-        horizon = oldest_open_transaction(session)
+        horizon, read_at = oldest_open_transaction(session), utcnow()
         data = TrainingData(
             events=repository.training_events(session, run.tenant_id),
             item_features=repository.item_features(session, run.tenant_id, tailored),
@@ -196,6 +198,9 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     )
 
     def write(session: Session) -> dict[str, Any]:
+        erased = repository.erased_since(session, read_at - SETTLE, run.tenant_id).get(run.tenant_id)
+        if erased:  # erased while this run trained: the erasure could not reach this version
+            version.artifact = without_customers(model, erased).save()
         repository.add_version(session, version)
         return {"model_version": version.id, "strategy": version.strategy, "reason": gate["reason"]}
 
