@@ -114,6 +114,11 @@ class PlanEntry(BaseModel):
     tailored: bool
     values: list[dict[str, Any]] = Field(description="`{value, probability}`, most likely first.")
     reason: str
+    usual: dict[str, Any] | None = Field(
+        default=None,
+        description="Where tailoring pays: the value the customer chose most (the latest on a tie), "
+        "`{value, times, last_days_ago}`, once chosen at least twice.",
+    )
 
 
 class TailoringPlan(BaseModel):
