@@ -111,15 +111,17 @@ def _remembering(
             hidden=hidden,
             within=within,
         )
+    ids = items.ids_at([r.position for r in remembered])
     answer_items = [
-        {"item_id": items.ids[r.position], "score": r.score, "reason": r.reason.text} for r in remembered
+        {"item_id": i, "score": r.score, "reason": r.reason.text}
+        for i, r in zip(ids, remembered, strict=True)
     ]
     path = snapshot.path.value
     reason = f"The customer's own items by purchase frequency and recency ({len(remembered)})"
     rest = query.k - len(remembered)
     strategy = str(Strategy.ONE_TO_ONE)
     if rest > 0:
-        remembered_ids = frozenset(item["item_id"] for item in answer_items)
+        remembered_ids = frozenset(ids)
         served = snapshot.recommender.recommend(
             rest,
             customer_id=external_id,

@@ -29,7 +29,6 @@ from service.jobs.models import Run
 from service.jobs.runner import Progress
 from service.recommendations import repository
 from service.recommendations.models import ModelVersion
-from service.tailoring.models import TailoringSettings
 from service.tailoring.service import current_decisions
 from service.tailoring.thresholds import effective_settings
 
@@ -178,7 +177,9 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         raise Conflict("No item events of customers who consented to profiling: nothing to train on.")
     split = split_per_customer(data.events.customer_ids, data.events.times)
     progress(0.05, "gate: repeat, blend, one-to-one, segment and popular on the time split")
-    gate = _gate(data, hyperparameters, thresholds, split, run.params["rounds"])
+    gate = gate_path(
+        data, hyperparameters, split, thresholds.tau, thresholds.min_customers, run.params["rounds"]
+    )
     progress(0.35, f"gate chose {gate['path']}; metrics on the time split")
     metrics = split_metrics(data, hyperparameters, split)
     progress(0.6, "training on all events")
@@ -226,11 +227,12 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     return write
 
 
-def _gate(
+def gate_path(
     data: TrainingData,
     hyperparameters: Hyperparameters,
-    thresholds: TailoringSettings,
     split: TimeSplit,
+    tau: float,
+    min_customers: int,
     rounds: int,
 ) -> dict[str, Any]:
     """choose_path with the tenant's tailoring thresholds, as JSON: the path, every candidate, discovery's."""
@@ -246,8 +248,8 @@ def _gate(
         customer_segments=data.segments,
         hyperparameters=hyperparameters,
         k=K,
-        tau=thresholds.tau,
-        min_customers=thresholds.min_customers,
+        tau=tau,
+        min_customers=min_customers,
         rounds=rounds,
     )
     paths: dict[str, Any] = decision.to_dict()

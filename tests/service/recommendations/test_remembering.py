@@ -11,12 +11,11 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import col
 
-from recommender.datasets import EventLog, bookstore_like, petrol_like, repeat_purchase_like
+from recommender.datasets import EventLog, petrol_like, repeat_purchase_like
 from recommender.repeat_gate import split_last_basket
 from service.db import session_scope, utcnow
 from service.profiles.models import Customer, Event
-
-from .conftest import Shop, ShopMaker, tenant_id
+from tests.service.recommendations.conftest import Shop, ShopMaker, tenant_id
 
 REMEMBERED = re.compile(r"^bought (once|\d+ times), last \d+ days ago$")
 DISCOVERY = {"customers with your taste bought it", "popular in your segment", "popular"}
