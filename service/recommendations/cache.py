@@ -28,6 +28,8 @@ from recommender.evaluation import Strategy
 from recommender.forget import without_customers
 from recommender.model import TrainedModel
 from recommender.ranking import PopularityTable, Recommender
+from recommender.repeat import RepeatModel
+from recommender.repeat_gate import Path
 from service.recommendations import reads_repository, repository
 
 logger = logging.getLogger("tailorwise.models")
@@ -50,6 +52,10 @@ class Snapshot:
     since: datetime | None
     signature: tuple[int, Any]
     events_before_txid: int | None = None
+    path: Path = Path.ONE_TO_ONE
+    exclude_seen: bool = True
+    memory: RepeatModel | None = None
+    inactive_positions: frozenset[int] = frozenset()
 
     def events_from_txid(self, customer_id: str) -> int:
         """From which transaction on the serving read must fetch a customer's chosen items (0: all).
@@ -72,8 +78,12 @@ def build_snapshot(
     signature: tuple[int, Any] = (0, None),
     events_before_txid: int | None = None,
     kept_lists: int = 0,
+    memory: RepeatModel | None = None,
 ) -> Snapshot:
-    """A snapshot from a model version's parts and the catalog state read with it."""
+    """A snapshot from a model version's parts and the catalog state read with it.
+
+    A gate from before remembering (no `path`) serves its strategy and hides bought items.
+    """
     positions: dict[str, dict[str, list[int]]] = {}
     for item_id, attribute, value in catalog.values:
         if item_id in model.items:
@@ -92,6 +102,10 @@ def build_snapshot(
         since=since,
         signature=signature,
         events_before_txid=events_before_txid,
+        path=Path(gate.get("path", gate["strategy"])),
+        exclude_seen=bool(gate.get("exclude_seen", True)),
+        memory=memory,
+        inactive_positions=frozenset(model.items.known_positions(catalog.inactive)),
     )
 
 
@@ -193,19 +207,25 @@ class ModelCache:
         if current is not None and current.version_id == version_id:
             if repository.catalog_signature(session, tenant_id, current.since) == current.signature:
                 return
-            model, popularity = current.model, current.recommender.popularity
-            gate: Mapping[str, Any] = {"strategy": current.strategy.value, "reason": current.gate_reason}
+            model, popularity, memory = current.model, current.recommender.popularity, current.memory
+            gate: Mapping[str, Any] = {
+                "strategy": current.strategy.value,
+                "reason": current.gate_reason,
+                "path": current.path.value,
+                "exclude_seen": current.exclude_seen,
+            }
             horizon = current.events_before_txid
         else:
             row = repository.load_version(session, tenant_id, version_id)
             if row is None:
                 return
             model, popularity = TrainedModel.load(row.artifact), PopularityTable.load(row.popularity)
+            memory = None if row.memory is None else RepeatModel.load(row.memory)
             gate, horizon = row.gate, row.events_before_txid
         _, latest_change = repository.catalog_signature(session, tenant_id, None)
         since = None if latest_change is None else latest_change - SETTLE
         signature = repository.catalog_signature(session, tenant_id, since)
         catalog = repository.catalog_state(session, tenant_id)
         self._snapshots[tenant_id] = build_snapshot(
-            version_id, gate, model, popularity, catalog, since, signature, horizon, self._kept_lists
+            version_id, gate, model, popularity, catalog, since, signature, horizon, self._kept_lists, memory
         )

@@ -37,8 +37,11 @@ def _json(body: dict[str, Any]) -> Response:
 async def recommendations(external_id: ExternalId, caller: Storefront, request: Request) -> Response:
     """Top-k active items for a customer, from the path the gate allows, with strategy and reason.
 
-    The gate chosen at training (see GET /v1/models/{version}) allows one-to-one (the customer's
-    own ranking), segment (popular among customers with the same `segment` trait) or popular only.
+    The gate chosen at training (see GET /v1/models/{version}) picks the path: repeat (the customer's
+    own items by purchase frequency and recency, then new ones), blend (their staples and discovery
+    slots), one-to-one (the discovery model), segment (popular among customers with the same
+    `segment` trait) or popular. `exclude_seen` defaults to false on repeat and blend, else true;
+    each item says why it is there.
     Unknown customers (anonymous visitors) and customers without personalization consent get the
     popular list, said so in `reason`; a customer without events at training but with stated
     preferences gets a ranking folded in from them (`cold-start`). Inactive items never appear; a

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from fastapi.testclient import TestClient
 
 import service.tailoring.scoring as scoring
+from tests.service.tailoring.conftest import bookstore_events
 
 
 def decisions(client: TestClient, headers: dict[str, str]) -> dict[str, dict]:
@@ -94,6 +97,20 @@ def test_plan_tailors_genre_to_the_customer(client: TestClient, scored) -> None:
     assert genre["tailored"] is True and genre["values"][0]["value"] == "g3"
     assert 0 < genre["values"][0]["probability"] <= 1
     assert by_attribute["format"]["tailored"] is False and by_attribute["format"]["values"]
+
+
+def test_plan_names_the_customers_usual_value_where_tailoring_pays(client: TestClient, scored) -> None:
+    bought = [e for e in bookstore_events() if e["customer_id"] == "c-3"]
+    genres = Counter(f"g{int(e['item_id'].split('-')[1]) % 10}" for e in bought)
+    latest = {f"g{int(e['item_id'].split('-')[1]) % 10}": e["occurred_at"] for e in bought}
+    usual, times = max(genres.items(), key=lambda entry: (entry[1], latest[entry[0]]))
+    plan = client.get("/v1/customers/c-3/tailoring", headers=scored["storefront"]).json()
+    by_attribute = {entry["attribute"]: entry for entry in plan["attributes"]}
+    genre = by_attribute["genre"]
+    assert genre["usual"]["value"] == usual and genre["usual"]["times"] == times >= 2
+    assert genre["usual"]["last_days_ago"] >= 0
+    assert f"Your usual: {usual}, chosen {times} times." in genre["reason"]
+    assert by_attribute["format"]["tailored"] is False and by_attribute["format"]["usual"] is None
 
 
 def test_plan_without_consent_is_all_default(client: TestClient, scored) -> None:
