@@ -17,7 +17,7 @@ from service.db import create_db_engine
 from service.engagement.router import router as engagement_router
 from service.errors import install_error_handlers
 from service.jobs.runner import JobRunner
-from service.limits import BodySizeLimit
+from service.limits import BodySizeLimit, RefuseNul
 from service.migrate import head_revision
 from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
+    app.add_middleware(RefuseNul)
     # A request is matched against the routers in this order, route by route (about 1 us a route), so
     # the storefronts' per-page-view endpoints come first.
     hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)
