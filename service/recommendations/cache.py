@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 from recommender.evaluation import Strategy
 from recommender.model import TrainedModel
 from recommender.ranking import PopularityTable, Recommender
+from service.errors import DATABASE_UNAVAILABLE, database_failure
 from service.recommendations import reads_repository, repository
 
 logger = logging.getLogger("tailorwise.models")
@@ -118,11 +119,14 @@ class ModelCache:
         return self._snapshots.get(tenant_id)
 
     def start(self) -> None:
-        """Load every tenant's newest version now, then refresh in the background; start the reads."""
+        """Load every tenant's newest version now (later if the database is down), refresh in background."""
         # One BLAS thread per process: workers scale by processes, and a matrix-vector product per
         # request is faster on one thread than handed to a pool that other workers compete for.
         threadpool_limits(limits=1, user_api="blas")
-        self.refresh()
+        try:
+            self.refresh()
+        except DATABASE_UNAVAILABLE as exc:
+            logger.warning("no models loaded at start, database unavailable: %s", database_failure(exc))
         gc.collect()
         gc.freeze()
         self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
@@ -162,6 +166,8 @@ class ModelCache:
         while not self._stop.wait(self._interval):
             try:
                 self.refresh()
+            except DATABASE_UNAVAILABLE as exc:
+                logger.warning("model refresh skipped, the models in memory kept: %s", database_failure(exc))
             except Exception:
                 logger.exception("model refresh failed")
 

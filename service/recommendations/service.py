@@ -9,7 +9,7 @@ from sqlmodel import Session
 from service.audit import service as audit
 from service.auth import Caller
 from service.config import Settings
-from service.errors import Conflict, NotFound
+from service.errors import DATABASE_UNAVAILABLE, Conflict, NotFound
 from service.jobs import repository as runs
 from service.jobs.models import Run
 from service.pagination import cursor_id, id_page
@@ -78,12 +78,16 @@ async def recommendations(
     external_id: str,
     query: serving.RecommendationQuery,
 ) -> dict[str, Any]:
-    """A customer's recommendations: one database read, the rest in memory."""
+    """A customer's recommendations: one database read, the rest in memory (popular while it is down)."""
     snapshot = _snapshot(cache, tenant_id)
     events_from = snapshot.events_from_txid(external_id)
-    read = await reads_repository.read_customer(
-        cache.reads, tenant_id, external_id, snapshot.since, events_from
-    )
+    try:
+        read = await reads_repository.read_customer(
+            cache.reads, tenant_id, external_id, snapshot.since, events_from
+        )
+    except DATABASE_UNAVAILABLE as exc:
+        serving.log_outage(exc)
+        return serving.without_database(snapshot, query)
     return serving.recommend(snapshot, external_id, read, query)
 
 

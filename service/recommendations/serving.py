@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,13 +11,18 @@ import numpy as np
 
 from recommender.evaluation import Strategy
 from recommender.ranking import ItemFilter, Recommendation, ServingPath
-from service.errors import NotFound, Unprocessable, field_error
+from service.errors import NotFound, Unprocessable, database_failure, field_error
 from service.recommendations.cache import Snapshot
 from service.recommendations.reads_repository import CustomerRead
 
 COLD_START = "cold-start"
 UNKNOWN_CUSTOMER = "Unknown customer (an anonymous visitor, say): the popular list."
 NO_CONSENT = "The customer has not consented to personalization: the popular list, nothing of theirs used."
+DATABASE_DOWN = (
+    "The database is unavailable, so the customer's consent and latest choices cannot be read: "
+    "the popular list of the model in memory, nothing of theirs used."
+)
+logger = logging.getLogger("tailorwise.serving")
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,20 @@ def recommend(
     if snapshot.strategy != Strategy.ONE_TO_ONE:
         reason += f". At training the gate chose {snapshot.strategy}: {snapshot.gate_reason}"
     return _answer(snapshot, served, _strategy(served, snapshot.model.knows(external_id)), reason)
+
+
+def without_database(snapshot: Snapshot, query: RecommendationQuery) -> dict[str, Any]:
+    """Top-k popular items of the model in memory, for any customer, while the database is down."""
+    item_filter = ItemFilter(
+        seen=frozenset(), excluded=query.exclude, within=_attribute_mask(snapshot, query.filters)
+    )
+    served = snapshot.recommender.recommend(query.k, start=ServingPath.POPULAR, item_filter=item_filter)
+    return _answer(snapshot, served, Strategy.POPULAR, DATABASE_DOWN)
+
+
+def log_outage(exc: BaseException) -> None:
+    """One line saying a recommendation was served without the database."""
+    logger.warning("recommendations served without the database: %s", database_failure(exc))
 
 
 def _strategy(served: Recommendation, known: bool) -> str:
