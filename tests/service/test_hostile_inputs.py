@@ -201,3 +201,13 @@ def test_hostile_events_are_rejected_one_by_one(client: TestClient, make_key) ->
     export = client.get("/v1/customers/c-1/export", headers=make_key("admin"))
     assert export.status_code == 200, export.text
     assert len(export.json()["events"]) == 2
+
+
+def test_sync_takes_offsets_postgres_cannot_parse(client: TestClient, make_key) -> None:
+    crm = make_key("crm")
+    row = orjson.dumps(_customer_row("far", "3939-09-07T16:25:19+20:55"))
+    response = client.post("/v1/sync/customers", content=row, headers={**crm, **NDJSON})
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1, response.text
+    stored = client.get("/v1/customers/far", headers=crm).json()
+    assert stored["source_updated_at"].startswith("3939-09-06T19:30:19"), stored
