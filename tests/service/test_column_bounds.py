@@ -14,6 +14,7 @@ from service.engagement.schemas import PhasePreference
 from service.main import create_app
 from service.models import metadata
 from service.profiles.schemas import EventIn, PreferenceIn
+from service.schemas import StrictModel
 from service.sync.schemas import CustomerSyncRow
 from service.tailoring.schemas import AttributeTailoringPut
 from service.treatment.schemas import TouchpointPut, TreatmentSettingsPut
@@ -132,3 +133,32 @@ def test_request_schema_bounds_the_column(column: str, openapi: dict[str, Any]) 
     for source in FILLED_BY[column]:
         bound = _bound(source, openapi)
         assert bound is not None and bound <= length, (column, length, source, bound)
+
+
+def _request_models() -> list[type[BaseModel]]:
+    """Every request body model (StrictModel subclasses; the public ones extending them excluded)."""
+    found: list[type[BaseModel]] = []
+    pending: list[type[BaseModel]] = [StrictModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            if not model.__name__.endswith("Public"):
+                found.append(model)
+    return found
+
+
+def _refuses_nul(model: type[BaseModel], field: str) -> bool:
+    """Whether a string field is held to a pattern or checked for NUL and lone surrogates."""
+    annotation = str(model.model_fields[field].annotation) + str(model.model_fields[field].metadata)
+    return "pattern='" in annotation or "_clean_text" in annotation or "_storable_json" in annotation
+
+
+def test_every_request_string_refuses_what_storage_cannot_hold() -> None:
+    unchecked = [
+        f"{model.__name__}.{name}"
+        for model in _request_models()
+        for name, info in model.model_fields.items()
+        if "str" in str(info.annotation) and not _refuses_nul(model, name)
+    ]
+    # EventBatch.events holds raw events, each checked on its own as an EventIn.
+    assert unchecked == ["EventBatch.events"]
