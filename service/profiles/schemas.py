@@ -26,7 +26,8 @@ class CustomerPut(StrictModel):
     traits: JsonObject = Field(default_factory=dict, description="Anything the CRM knows.")
     consent: Consent | None = Field(default=None, description="Omitted: kept, or the tenant default.")
     source_updated_at: Timestamp | None = Field(
-        default=None, description="The caller's own timestamp; an older write never wins."
+        default=None,
+        description="The caller's timestamp (1900-01-01 to 9999-12-31 in UTC); an older write never wins.",
     )
 
 

@@ -44,7 +44,9 @@ async def recommendations(external_id: ExternalId, caller: Storefront, request: 
     popular list, said so in `reason`; a customer without events at training but with stated
     preferences gets a ranking folded in from them (`cold-start`). Inactive items never appear; a
     deactivation counts at once, or on PostgreSQL as soon as its change notification reaches the
-    worker (see the README's kept reads). 409 until the tenant's first model is trained.
+    worker (see the README's kept reads). 409 until the tenant's first model is trained. While the
+    database is unavailable, every customer gets the popular list of the model in memory (their
+    consent and choices cannot be read), said so in `reason`; other endpoints answer 503.
     """
     query = params.recommendation_query(request.query_params)
     cache = request.app.state.model_cache
