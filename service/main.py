@@ -19,7 +19,7 @@ from service.errors import install_error_handlers
 from service.experiments.background import ExperimentsWorker
 from service.experiments.router import router as experiments_router
 from service.holdouts import Holdouts, install
-from service.limits import BodySizeLimit
+from service.limits import BodySizeLimit, RefuseNul
 from service.metrics_router import router as metrics_router
 from service.migrate import head_revision
 from service.openapi import install_openapi, operation_id
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_limit=settings.max_sync_body_bytes,
     )
     app.add_middleware(metrics.RequestMetrics)
+    app.add_middleware(RefuseNul)
     # A request is matched against the routers in this order, route by route (about 1 us a route), so
     # the storefronts' per-page-view endpoints come first.
     hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)

@@ -24,7 +24,7 @@ from service.profiles.schemas import (
     PreferencesPut,
     RejectedEvent,
 )
-from service.schemas import Page
+from service.schemas import Page, text_problem
 from service.tenancy import repository as tenants
 
 _event_adapter = TypeAdapter(EventIn)
@@ -156,7 +156,7 @@ def _validate_events(raw: list[dict[str, Any]]) -> tuple[list[EventIn], list[Rej
 def _event_id_of(item: Any) -> str | None:
     """The event_id of a raw event, when it has a usable one."""
     value = item.get("event_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and text_problem(value) is None else None
 
 
 def _reason(exc: ValidationError) -> str:

@@ -30,6 +30,7 @@ from recommender.model import TrainedModel
 from recommender.ranking import PopularityTable, Recommender
 from recommender.repeat import RepeatModel
 from recommender.repeat_gate import Path
+from service.errors import DATABASE_UNAVAILABLE, database_failure
 from service.recommendations import reads_repository, repository
 
 logger = logging.getLogger("tailorwise.models")
@@ -144,11 +145,14 @@ class ModelCache:
         return self._snapshots.get(tenant_id)
 
     def start(self) -> None:
-        """Load every tenant's newest version now, then refresh in the background; start the reads."""
+        """Load every tenant's newest version now (later if the database is down), refresh in background."""
         # One BLAS thread per process: workers scale by processes, and a matrix-vector product per
         # request is faster on one thread than handed to a pool that other workers compete for.
         threadpool_limits(limits=1, user_api="blas")
-        self.refresh()
+        try:
+            self.refresh()
+        except DATABASE_UNAVAILABLE as exc:
+            logger.warning("no models loaded at start, database unavailable: %s", database_failure(exc))
         gc.collect()
         gc.freeze()
         self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
@@ -199,6 +203,8 @@ class ModelCache:
         while not self._stop.wait(self._interval):
             try:
                 self.refresh()
+            except DATABASE_UNAVAILABLE as exc:
+                logger.warning("model refresh skipped, the models in memory kept: %s", database_failure(exc))
             except Exception:
                 logger.exception("model refresh failed")
 

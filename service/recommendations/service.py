@@ -11,7 +11,7 @@ from recommender.model import TrainedModel
 from service.audit import service as audit
 from service.auth import Caller
 from service.config import Settings
-from service.errors import Conflict, NotFound
+from service.errors import DATABASE_UNAVAILABLE, Conflict, NotFound
 from service.holdouts import RECOMMENDATIONS, Holdouts
 from service.jobs import service as runs
 from service.jobs.models import Run
@@ -110,12 +110,16 @@ async def recommendations(
     external_id: str,
     query: serving.RecommendationQuery,
 ) -> dict[str, Any]:
-    """A customer's recommendations: one database read, the rest in memory (holdouts included)."""
+    """A customer's recommendations: one database read, the rest in memory (popular while it is down)."""
     snapshot = _snapshot(cache, tenant_id)
     events_from = snapshot.events_from_txid(external_id)
-    read = await reads_repository.read_customer(
-        cache.reads, tenant_id, external_id, snapshot.since, events_from
-    )
+    try:
+        read = await reads_repository.read_customer(
+            cache.reads, tenant_id, external_id, snapshot.since, events_from
+        )
+    except DATABASE_UNAVAILABLE as exc:
+        serving.log_outage(exc)
+        return serving.without_database(snapshot, query)
     if not (read.found and read.consent):
         return serving.recommend(snapshot, external_id, read, query)
     measured = holdouts.measured(tenant_id, RECOMMENDATIONS, None)

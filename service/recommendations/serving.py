@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from recommender.ranking import ItemFilter, Recommendation, ServingPath
 from recommender.repeat import Remembered
 from recommender.repeat_gate import REMEMBERING, Path
 from service import metrics
-from service.errors import NotFound, Unprocessable, field_error
+from service.errors import NotFound, Unprocessable, database_failure, field_error
 from service.recommendations.cache import Snapshot
 from service.recommendations.reads_repository import CustomerRead
 
@@ -33,6 +34,11 @@ PATH_NAMES = {
     ServingPath.SEGMENT: Path.SEGMENT.value,
     ServingPath.POPULAR: Path.POPULAR.value,
 }
+DATABASE_DOWN = (
+    "The database is unavailable, so the customer's consent and latest choices cannot be read: "
+    "the popular list of the model in memory, nothing of theirs used."
+)
+logger = logging.getLogger("tailorwise.serving")
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,20 @@ def _remembering(
         "reason": f"{reason}. At training the gate chose {snapshot.path}: {snapshot.gate_reason}",
         "model_version": snapshot.version_id,
     }
+
+
+def without_database(snapshot: Snapshot, query: RecommendationQuery) -> dict[str, Any]:
+    """Top-k popular items of the model in memory, for any customer, while the database is down."""
+    item_filter = ItemFilter(
+        seen=frozenset(), excluded=query.exclude, within=_attribute_mask(snapshot, query.filters)
+    )
+    served = snapshot.recommender.recommend(query.k, start=ServingPath.POPULAR, item_filter=item_filter)
+    return _answer(snapshot, served, Strategy.POPULAR, DATABASE_DOWN)
+
+
+def log_outage(exc: BaseException) -> None:
+    """One line saying a recommendation was served without the database."""
+    logger.warning("recommendations served without the database: %s", database_failure(exc))
 
 
 def _strategy(served: Recommendation, known: bool) -> str:

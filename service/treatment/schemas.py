@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from service.engagement.schemas import EngagementMode
 from service.relationships.schemas import RelationshipOffer
-from service.schemas import Name, StrictModel
+from service.schemas import Name, StorableText, StrictModel
 from service.tailoring.schemas import PlanEntry
 
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), StorableText]
 
 
 class TreatmentMode(StrEnum):
