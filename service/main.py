@@ -17,10 +17,13 @@ from service.db import create_db_engine
 from service.engagement.router import router as engagement_router
 from service.errors import install_error_handlers
 from service.jobs.runner import JobRunner
+from service.keys.router import router as keys_router
 from service.limits import BodySizeLimit
+from service.logs import RequestLog
 from service.migrate import head_revision
 from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
+from service.rate_limits import RateLimited, RateLimiter, rate_limited_response
 from service.recommendations.cache import ModelCache
 from service.recommendations.router import router as recommendations_router
 from service.sync.router import router as sync_router
@@ -44,7 +47,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
-        app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
+        app.state.key_cache = KeyCache(
+            app.state.engine,
+            settings.key_cache_seconds,
+            touch_every_seconds=settings.key_last_used_every_seconds,
+        )
         app.state.job_runner = JobRunner(app.state.engine, JOBS)
         app.state.model_cache = ModelCache(
             app.state.engine,
@@ -52,6 +59,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.serving_read_connections,
             settings.serving_kept_lists,
             settings.serving_kept_reads,
+            hearers=[app.state.key_cache],
         )
         app.state.model_cache.start()
         yield
@@ -64,13 +72,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engagement_default = default_engagement_mode
     app.state.migration_head = head_revision()
+    app.state.rate_limiter = RateLimiter(settings.rate_limits, settings.rate_limit_burst_seconds)
     install_error_handlers(app)
+    app.add_exception_handler(RateLimited, rate_limited_response)
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,
         large_prefixes=("/v1/sync/",),
         large_limit=settings.max_sync_body_bytes,
     )
+    app.add_middleware(RequestLog, access_log=settings.access_log)
     # A request is matched against the routers in this order, route by route (about 1 us a route), so
     # the storefronts' per-page-view endpoints come first.
     hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)
@@ -81,6 +92,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         catalog_router,
         sync_router,
         audit_router,
+        keys_router,
         health.router,
     ):
         app.include_router(router)
