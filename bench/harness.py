@@ -93,7 +93,7 @@ def running_server(
         process.wait(timeout=30)
 
 
-def _wait_healthy(port: int, seconds: float = 30.0) -> None:
+def _wait_healthy(port: int, seconds: float = 120.0) -> None:
     """Poll /healthz until the server answers."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
