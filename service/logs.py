@@ -7,6 +7,7 @@ uvicorn's own access log is off (it logs raw paths): RequestLog writes the one l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -93,12 +94,72 @@ def _client_request_id(scope: Scope) -> str | None:
     return None
 
 
+class AccessLines:
+    """Access lines written without the logging machinery, a batch per turn of the event loop.
+
+    A LogRecord, its caller lookup and a flush per request cost a bare endpoint a fifth of its
+    throughput; here a line is one dict dumped by orjson, and the lines of one turn of the loop leave
+    in one write to the stream of the `tailorwise` logger's handler (stderr), in that handler's format.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+
+    def add(self, fields: dict[str, Any]) -> None:
+        """Queue one access line; the first of a turn schedules the write."""
+        if not access_logger.isEnabledFor(logging.INFO):
+            return
+        handler = _line_handler()
+        if handler is None or not getattr(handler.formatter, "json_lines", False):
+            access_logger.info("request", extra=fields)
+            return
+        if not self._lines:
+            asyncio.get_running_loop().call_soon(self.flush)
+        fields = {
+            "time": _now(),
+            "level": "info",
+            "logger": access_logger.name,
+            "message": "request",
+            **fields,
+        }
+        self._lines.append(orjson.dumps(fields).decode())
+
+    def flush(self) -> None:
+        """Write the queued lines in one call."""
+        if not self._lines:
+            return
+        handler = _line_handler()
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        if handler is not None:
+            handler.acquire()
+            try:
+                handler.stream.write(text)
+                handler.flush()
+            finally:
+                handler.release()
+
+
+def _line_handler() -> logging.StreamHandler[Any] | None:
+    """The stream handler of the `tailorwise` logger, where access lines go."""
+    for handler in logging.getLogger("tailorwise").handlers:
+        if isinstance(handler, logging.StreamHandler) and isinstance(handler.formatter, LineFormatter):
+            return handler
+    return None
+
+
+def _now() -> str:
+    """The current UTC time to the millisecond."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
 class RequestLog:
     """ASGI middleware: take or make the request id, echo it in `X-Request-ID`, log one access line."""
 
     def __init__(self, app: ASGIApp, access_log: bool) -> None:
         self.app = app
         self.access_log = access_log
+        self.lines = AccessLines()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request with its id set; log it when done (if the access log is on)."""
@@ -122,21 +183,16 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
-            if self.access_log and access_logger.isEnabledFor(logging.INFO):
-                self._log(scope, rid, status, started)
-
-    @staticmethod
-    def _log(scope: Scope, rid: str, status: int, started: float) -> None:
-        """The access line: route template, never the path itself."""
-        route = scope.get("route")
-        access_logger.info(
-            "request",
-            extra={
-                "request_id": rid,
-                "method": scope["method"],
-                "route": getattr(route, "path", None) or "unmatched",
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "tenant_id": scope.get(TENANT_SCOPE_KEY),
-            },
-        )
+            if self.access_log:
+                route = scope.get("route")
+                fields = {
+                    "request_id": rid,
+                    "method": scope["method"],
+                    "route": getattr(route, "path", None) or "unmatched",
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+                tenant = scope.get(TENANT_SCOPE_KEY)
+                if tenant is not None:
+                    fields["tenant_id"] = tenant
+                self.lines.add(fields)

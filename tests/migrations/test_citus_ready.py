@@ -54,8 +54,9 @@ def _tenant_owned() -> list[sa.Table]:
 
 def _uniques(table: sa.Table) -> list[tuple[str, ...]]:
     """Column names of every unique constraint and unique index (upsert targets are among them)."""
-    found = [tuple(c.name for c in u.columns) for u in table.constraints if isinstance(u, sa.UniqueConstraint)]
-    return found + [tuple(c.name for c in i.columns) for i in table.indexes if i.unique]
+    constraints = [u for u in table.constraints if isinstance(u, sa.UniqueConstraint)]
+    indexes = [i for i in table.indexes if i.unique]
+    return [tuple(c.name for c in u.columns) for u in [*constraints, *indexes]]
 
 
 def test_every_tenant_owned_key_and_constraint_includes_tenant_id_or_is_listed() -> None:
@@ -65,7 +66,8 @@ def test_every_tenant_owned_key_and_constraint_includes_tenant_id_or_is_listed()
         for t in _tenant_owned()
         for constraint in t.foreign_key_constraints
         for fk in constraint.elements
-        if constraint.referred_table.name not in REFERENCE_TABLES and "tenant_id" not in constraint.column_keys
+        if constraint.referred_table.name not in REFERENCE_TABLES
+        and "tenant_id" not in constraint.column_keys
     }
     uniques = {(t.name, cols) for t in _tenant_owned() for cols in _uniques(t) if "tenant_id" not in cols}
     assert pks == PRIMARY_KEYS_WITHOUT_TENANT
