@@ -76,7 +76,7 @@ def main() -> None:
     log = load_movielens_100k().events()
     customers = sorted(set(log.customer_ids.tolist()))
     env = {**SERVER_ENV, "TAILORWISE_RUNS_IN": "process"}
-    with fresh_postgres() as url, running_server(url, workers=2, **env) as port:
+    with fresh_postgres() as url, running_server(url, workers=2, env=env) as port:
         tenants = {}
         for name in ("plain", "experimenting"):
             keys = {role: create_tenant_key(url, name, role) for role in ("crm", "marketer", "storefront")}

@@ -19,12 +19,15 @@ from service.errors import install_error_handlers
 from service.experiments.background import ExperimentsWorker
 from service.experiments.router import router as experiments_router
 from service.holdouts import Holdouts, install
+from service.keys.router import router as keys_router
 from service.limits import BodySizeLimit, RefuseNul
+from service.logs import RequestLog
 from service.metrics_router import router as metrics_router
 from service.migrate import head_revision
 from service.openapi import install_openapi, operation_id
 from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
+from service.rate_limits import RateLimited, RateLimiter, rate_limited_response
 from service.recommendations.cache import ModelCache
 from service.recommendations.router import router as recommendations_router
 from service.relationships.router import router as relationships_router
@@ -51,7 +54,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
-        app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
+        app.state.key_cache = KeyCache(
+            app.state.engine,
+            settings.key_cache_seconds,
+            touch_every_seconds=settings.key_last_used_every_seconds,
+        )
         metrics.watch_pool(app.state.engine)
         app.state.job_runner = runs_dispatcher(settings, app.state.engine)
         schedule_timer = ScheduleTimer(app.state.engine, settings, app.state.job_runner)
@@ -63,6 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.serving_read_connections,
             settings.serving_kept_lists,
             settings.serving_kept_reads,
+            hearers=[app.state.key_cache],
         )
         app.state.model_cache.start()
         app.state.holdouts = install(Holdouts())
@@ -92,7 +100,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engagement_default = default_engagement_mode
     app.state.relationship_verdict = relationship_verdict
     app.state.migration_head = head_revision()
+    app.state.rate_limiter = RateLimiter(settings.rate_limits, settings.rate_limit_burst_seconds)
     install_error_handlers(app)
+    app.add_exception_handler(RateLimited, rate_limited_response)
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,
@@ -101,6 +111,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(metrics.RequestMetrics)
     app.add_middleware(RefuseNul)
+    app.add_middleware(RequestLog, access_log=settings.access_log)
     # A request is matched against the routers in this order, route by route (about 1 us a route), so
     # the storefronts' per-page-view endpoints come first.
     hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)
@@ -114,6 +125,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sync_router,
         audit_router,
         schedules_router,
+        keys_router,
         health.router,
         metrics_router,
     ):

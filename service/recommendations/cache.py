@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from recommender.repeat import RepeatModel
 from recommender.repeat_gate import Path
 from service.errors import DATABASE_UNAVAILABLE, database_failure
 from service.recommendations import reads_repository, repository
+from service.recommendations.change_listener import Hearer
 
 logger = logging.getLogger("tailorwise.models")
 
@@ -130,10 +131,11 @@ class ModelCache:
         read_connections: int,
         kept_lists: int = 0,
         kept_reads: int = 0,
+        hearers: Sequence[Hearer] = (),
     ) -> None:
         self._engine = engine
         self._kept_lists = kept_lists
-        self.reads = reads_repository.ServingReads(engine, read_connections, kept_reads)
+        self.reads = reads_repository.ServingReads(engine, read_connections, kept_reads, hearers)
         self._interval = interval_seconds
         self._snapshots: dict[int, Snapshot] = {}
         self._erasures_read: datetime | None = None
