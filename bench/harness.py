@@ -10,10 +10,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 
@@ -64,10 +64,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[int]:
-    """A uvicorn server of the app on a free loopback port; yields the port."""
+def running_server(
+    database_url: str, workers: int = 1, env: Mapping[str, str] | None = None, logs: IO[bytes] | None = None
+) -> Iterator[int]:
+    """A uvicorn server of the app on a free loopback port; yields the port.
+
+    With `logs`, it logs every request (access log at info) into that file; else only warnings.
+    """
     port = free_port()
-    environment = {**os.environ, "TAILORWISE_DATABASE_URL": database_url, **env}
+    environment = {**os.environ, "TAILORWISE_DATABASE_URL": database_url, **(env or {})}
     command = [
         str(Path(sys.executable).with_name("tailorwise")),
         "serve",
@@ -77,11 +82,9 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
         str(port),
         "--workers",
         str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
+        *(["--log-level", "info"] if logs else ["--log-level", "warning", "--no-access-log"]),
     ]
-    process = subprocess.Popen(command, env=environment)
+    process = subprocess.Popen(command, env=environment, stderr=logs)
     try:
         _wait_healthy(port)
         yield port
@@ -90,7 +93,7 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
         process.wait(timeout=30)
 
 
-def _wait_healthy(port: int, seconds: float = 30.0) -> None:
+def _wait_healthy(port: int, seconds: float = 120.0) -> None:
     """Poll /healthz until the server answers."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -241,6 +241,37 @@ def measure(port: int, tenants: dict[str, Tenant], options: argparse.Namespace) 
     return best
 
 
+def measure_logs(
+    ports: dict[str, int], tenants: dict[str, Tenant], options: argparse.Namespace
+) -> dict[str, Load]:
+    """Bare and recommendations on each server (logs off, JSON logs on) in alternating runs, best of each."""
+    movielens = tenants["movielens"]
+    key = movielens.keys["storefront"]
+    cases = {"bare GET /v1/ping": ["/v1/ping"], "recommendations, MovieLens-100k": reco_paths(movielens)}
+    for port in ports.values():
+        for paths in cases.values():
+            wrk(port, key, paths, options.connections, 3)
+    runs: dict[str, list[Load]] = {f"{label}, {logs}": [] for logs in ports for label in cases}
+    for _ in range(options.rounds):
+        for logs, port in ports.items():
+            for label, paths in cases.items():
+                runs[f"{label}, {logs}"].append(wrk(port, key, paths, options.connections, options.seconds))
+    return {label: max(loads, key=lambda load: load.rps) for label, loads in runs.items()}
+
+
+def report_logs(results: dict[str, Load]) -> None:
+    """The serving ratio without logs and with JSON access logs, and the second over the first."""
+    ratios = {
+        logs: results[f"recommendations, MovieLens-100k, {logs}"].rps
+        / results[f"bare GET /v1/ping, {logs}"].rps
+        for logs in ("logs off", "JSON logs")
+    }
+    print(
+        f"RESULT ratio_logs_off={ratios['logs off']:.3f} ratio_json_logs={ratios['JSON logs']:.3f} "
+        f"json_over_off={ratios['JSON logs'] / ratios['logs off']:.3f}"
+    )
+
+
 def main() -> None:
     """Load both tenants, train, measure and print the table and the RESULT line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -251,11 +282,16 @@ def main() -> None:
     parser.add_argument(
         "--no-score", action="store_true", help="Skip the scoring runs: no attribute becomes an item feature."
     )
+    parser.add_argument(
+        "--logs",
+        action="store_true",
+        help="Compare a second server writing JSON access logs (to a file) against the first (logs off).",
+    )
     options = parser.parse_args()
 
     movielens = load_movielens_100k().events()
     synthetic = large_catalog(items=options.items)
-    with fresh_postgres() as url, running_server(url, workers=2, **SERVER_ENV) as port:
+    with fresh_postgres() as url, running_server(url, workers=2, env=SERVER_ENV) as port:
         tenants = {}
         for name, log in (("movielens", movielens), ("synthetic", synthetic)):
             keys = {role: create_tenant_key(url, name, role) for role in ("crm", "marketer", "storefront")}
@@ -265,10 +301,19 @@ def main() -> None:
         load_tenant(port, tenants["synthetic"], synthetic, {"shelf": "categorical"})
         analyze(url)
         print(f"loaded both tenants through the API in {time.perf_counter() - started:.1f} s")
-        for tenant in tenants.values():
-            score_and_train(port, tenant, not options.no_score)
-
-        results = measure(port, tenants, options)
+        versions = {name: score_and_train(port, t, not options.no_score)["id"] for name, t in tenants.items()}
+        if options.logs:
+            with (
+                tempfile.TemporaryFile() as logs,
+                running_server(url, 2, {**SERVER_ENV, "TAILORWISE_LOG_FORMAT": "json"}, logs) as logged,
+            ):
+                for name, tenant in tenants.items():
+                    wait_until_served(logged, tenant, versions[name])
+                results = measure_logs({"logs off": port, "JSON logs": logged}, tenants, options)
+                logs.seek(0)
+                print(f"JSON logs written: {sum(1 for _ in logs)} lines")
+        else:
+            results = measure(port, tenants, options)
     print(
         f"\n{options.connections} connections, {options.seconds:g} s a run, 2 workers, best of "
         f"{options.rounds} alternating runs"
@@ -276,6 +321,9 @@ def main() -> None:
     print(f"{'endpoint':42}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for label, load in results.items():
         print(f"{label:42}{load.rps:10.0f}{load.p50_ms:9.2f}{load.p99_ms:9.2f}{load.errors:8d}")
+    if options.logs:
+        report_logs(results)
+        return
     bare, reco = results["bare GET /v1/ping"], results["recommendations, MovieLens-100k"]
     print(
         f"RESULT reco_rps={reco.rps:.0f} bare_rps={bare.rps:.0f} ratio={reco.rps / bare.rps:.2f} "

@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     options = parser.parse_args()
     rng = np.random.default_rng(11)
-    with fresh_postgres() as url, running_server(url, workers=2, **SERVER_ENV) as port:
+    with fresh_postgres() as url, running_server(url, workers=2, env=SERVER_ENV) as port:
         keys = {role: create_tenant_key(url, "shop", role) for role in ("crm", "marketer", "storefront")}
         load_shop(port, keys, options.customers)
         bare_path, bare_key = bare_endpoint(port, keys)

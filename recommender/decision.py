@@ -104,6 +104,8 @@ def _blind_comparison(score: AttributeScore) -> str | None:
 
 def _too_little_data(score: AttributeScore, thresholds: Thresholds) -> str | None:
     """Why the score cannot support a verdict under these thresholds, or None."""
+    if not score.sufficient_data and score.customers == 0 and score.insufficient_reason:
+        return score.insufficient_reason
     reason = insufficiency(
         score.customers,
         score.events_per_customer,

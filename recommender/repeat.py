@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,8 @@ from recommender.topk import top_k
 
 DAY = 86_400.0
 HALF_LIFE_GRID_DAYS = (7.0, 14.0, 30.0, 60.0, 120.0, 365.0, math.inf)
+# A purchase made long after the reference time weighs at most this much (no overflow to infinity).
+_MAX_WEIGHT = 2.0**60
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,15 @@ class RepeatReason:
         """The reason as a customer-facing sentence."""
         times = "once" if self.times_bought == 1 else f"{self.times_bought} times"
         return f"bought {times}, last {max(0, round(self.days_since_last))} days ago"
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """One of a customer's own items as served: its position, decayed score and why."""
+
+    position: int
+    score: float
+    reason: RepeatReason
 
 
 @dataclass
@@ -72,6 +84,11 @@ class RepeatModel:
         self._last = last
         self._updated: dict[int, _Row] = {}
         self._unit_rows = _unit_rows(decayed) if settings.neighbours > 0 else None
+
+    @property
+    def n_users(self) -> int:
+        """Customers fitted (positions from here on are unknown customers with empty rows)."""
+        return int(self._decayed.shape[0])
 
     @classmethod
     def fit(
@@ -158,18 +175,7 @@ class RepeatModel:
         items, moments, values = items[kept], moments[kept], values[kept]
         if items.size and items.max() >= self.n_items:
             raise ValueError("item position beyond the fitted catalog")
-        row = self._row(user)
-        merged = np.union1d(row.items, items)
-        times_bought = np.zeros(merged.size)
-        decayed = np.zeros(merged.size)
-        last = np.full(merged.size, -np.inf)
-        old = np.searchsorted(merged, row.items)
-        times_bought[old], decayed[old], last[old] = row.times_bought, row.decayed, row.last
-        new = np.searchsorted(merged, items)
-        np.add.at(times_bought, new, 1.0)
-        np.add.at(decayed, new, values * _decay(moments - self.reference_time, self.settings.half_life_days))
-        np.maximum.at(last, new, moments)
-        self._updated[user] = _Row(merged, times_bought, decayed, last)
+        self._updated[user] = self._merged(self._row(user), items, moments, values)
 
     def reason(self, user: int, item: int, now: float) -> RepeatReason | None:
         """Times bought and days since the last purchase (None: the customer never bought it)."""
@@ -178,6 +184,90 @@ class RepeatModel:
         if at == row.items.size or row.items[at] != item:
             return None
         return RepeatReason(int(row.times_bought[at]), (now - float(row.last[at])) / DAY)
+
+    def recall(
+        self,
+        user: int,
+        k: int,
+        *,
+        new_items: Collection[int] = (),
+        now: float,
+        min_times: int = 1,
+        hidden: Sequence[Collection[int]] = (),
+        within: np.ndarray | None = None,
+    ) -> list[Remembered]:
+        """The customer's own k best items by decayed frequency (ties: latest first), read-only.
+
+        new_items were each bought once more at `now` (choices since the fit, not yet in the model);
+        items in any of `hidden`, outside `within`, or bought fewer than min_times are left out.
+        """
+        row = self._row(user)
+        if new_items:
+            bought = np.fromiter(new_items, dtype=np.int64, count=len(new_items))
+            moments = np.full(bought.size, now)
+            row = self._merged(row, bought, moments, np.ones(bought.size))
+        order = np.lexsort((-row.last, -row.decayed))
+        found: list[Remembered] = []
+        for at in order.tolist():
+            if len(found) == k:
+                break
+            position, times = int(row.items[at]), int(row.times_bought[at])
+            if times < min_times or any(position in group for group in hidden):
+                continue
+            if within is not None and not within[position]:
+                continue
+            reason = RepeatReason(times, (now - float(row.last[at])) / DAY)
+            found.append(Remembered(position, float(row.decayed[at]), reason))
+        return found
+
+    def save(self) -> bytes:
+        """The fitted state as npz bytes (no pickled objects); updates since the fit are not kept."""
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            shape=np.array(self._decayed.shape, dtype=np.int64),
+            indptr=self._decayed.indptr,
+            indices=self._decayed.indices,
+            times_bought=self._times_bought.data,
+            decayed=self._decayed.data,
+            last=self._last.data,
+            reference_time=np.array(self.reference_time),
+            settings=np.array(
+                [self.settings.half_life_days, self.settings.neighbours, self.settings.own_weight]
+            ),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def load(cls, data: bytes) -> RepeatModel:
+        """A model from bytes written by save()."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            shape = (int(stored["shape"][0]), int(stored["shape"][1]))
+            layout = (stored["indices"], stored["indptr"])
+            half_life, neighbours, own_weight = stored["settings"].tolist()
+            return cls(
+                shape[1],
+                sp.csr_matrix((stored["times_bought"], *layout), shape=shape),
+                sp.csr_matrix((stored["decayed"], *layout), shape=shape),
+                sp.csr_matrix((stored["last"], *layout), shape=shape),
+                float(stored["reference_time"]),
+                RepeatSettings(half_life, int(neighbours), own_weight),
+            )
+
+    def _merged(self, row: _Row, items: np.ndarray, moments: np.ndarray, values: np.ndarray) -> _Row:
+        """A customer's row with events added (weights decayed to the reference time, capped)."""
+        merged = np.union1d(row.items, items)
+        times_bought = np.zeros(merged.size)
+        decayed = np.zeros(merged.size)
+        last = np.full(merged.size, -np.inf)
+        old = np.searchsorted(merged, row.items)
+        times_bought[old], decayed[old], last[old] = row.times_bought, row.decayed, row.last
+        new = np.searchsorted(merged, items)
+        weights = np.minimum(_decay(moments - self.reference_time, self.settings.half_life_days), _MAX_WEIGHT)
+        np.add.at(times_bought, new, 1.0)
+        np.add.at(decayed, new, values * weights)
+        np.maximum.at(last, new, moments)
+        return _Row(merged, times_bought, decayed, last)
 
     def _row(self, user: int) -> _Row:
         """The customer's row: updated if it was, else as fitted (empty when unknown)."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,11 +18,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.batching import BatchLoader
+from service.db import session_scope, utcnow
 from service.errors import Forbidden, Unauthorized
+from service.logs import TENANT_SCOPE_KEY
 from service.tenancy import repository
 from service.tenancy.models import Role
 from service.tenancy.service import hash_key
 
+# The change notification that drops a tenant's resolved keys: `k <tenant_id>`.
+KEY_NOTICE = "k"
+logger = logging.getLogger("tailorwise.auth")
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tw_...`")
 
 
@@ -31,47 +40,139 @@ class Caller:
     role: Role
 
 
+class _Entry:
+    """A resolved key: kept until `until`; its last use written again from `touch_after` on."""
+
+    __slots__ = ("caller", "touch_after", "until")
+
+    def __init__(self, until: float, caller: Caller | None) -> None:
+        self.until = until
+        self.caller = caller
+        self.touch_after = 0.0
+
+
 class KeyCache:
-    """Resolved keys kept for a few seconds, so a request costs no extra database read.
+    """Resolved keys kept a while, so a request costs no extra database read.
 
     Used on the event loop only. When an entry expires under load, the requests that find it
-    expired share one database read (a single flight per key), not one read each.
+    expired share one database read (a single flight per key), not one read each. Revocation: on
+    PostgreSQL, a change to api_keys notifies `k <tenant>` at commit (migration 0016) and the serving
+    change listener calls `notified`, dropping the tenant's keys here within the notification's
+    delivery (milliseconds). While no listener confirms delivery (`live` False: SQLite, or the
+    listening connection down), entries last at most `unheard_seconds` (1 s), which bounds how long a
+    revoked key still works in any process. An entry never outlives its key's expiry.
     """
 
-    def __init__(self, engine: Engine, ttl_seconds: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ttl_seconds: float,
+        unheard_seconds: float = 1.0,
+        touch_every_seconds: float = 60.0,
+    ) -> None:
         self._engine = engine
         self._ttl = ttl_seconds
-        self._entries: dict[str, tuple[float, Caller | None]] = {}
+        self._unheard = min(ttl_seconds, unheard_seconds)
+        self._touch_every = touch_every_seconds
+        self._entries: dict[str, _Entry] = {}
         self._loads = BatchLoader(self._load_in_thread, concurrency=2)
+        self._heard = 0  # key notices and resets so far: a read that overlapped one is not kept
+        self._touch_pending: set[int] = set()
+        self._touching: asyncio.Task[None] | None = None
+        self.live = False
 
     def cached(self, key: str) -> tuple[bool, Caller | None]:
         """(True, caller-or-None) when the key was resolved recently; (False, None) when it must be read."""
         entry = self._entries.get(hash_key(key))
-        if entry is not None and entry[0] > time.monotonic():
-            return True, entry[1]
-        return False, None
+        if entry is None:
+            return False, None
+        now = time.monotonic()
+        if entry.until <= now:
+            return False, None
+        if entry.caller is not None and entry.touch_after <= now:
+            self._touch(entry, now)
+        return True, entry.caller
 
     async def resolve(self, key: str) -> Caller | None:
-        """The caller for a key, or None for an unknown or revoked key (reads the database on a miss)."""
+        """The caller for a key, or None for an unknown, revoked or expired key (reads on a miss)."""
         known, caller = self.cached(key)
         if known:
             return caller
         digest = hash_key(key)
-        caller = await self._loads.load(digest)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[digest] = (time.monotonic() + self._ttl, caller)
+        heard, caller, expires_in = await self._loads.load(digest)
+        if heard == self._heard:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            now = time.monotonic()
+            entry = _Entry(now + min(self._ttl if self.live else self._unheard, expires_in), caller)
+            self._entries[digest] = entry
+            if caller is not None:
+                self._touch(entry, now)
         return caller
 
-    async def _load_in_thread(self, digests: list[str]) -> list[Caller | None]:
-        return await run_in_threadpool(self._load, digests)
+    def forget_tenant(self, tenant_id: int) -> None:
+        """Drop the tenant's resolved keys (a key of it changed); reads in flight are not kept."""
+        self._heard += 1
+        for digest in [d for d, e in self._entries.items() if e.caller and e.caller.tenant_id == tenant_id]:
+            del self._entries[digest]
 
-    def _load(self, digests: list[str]) -> list[Caller | None]:
-        """Read the key rows."""
+    def notified(self, payload: str) -> None:
+        """A change notification: `k <tenant>` drops that tenant's keys; other kinds are not for keys."""
+        kind, _, tenant = payload.partition(" ")
+        if kind == KEY_NOTICE:
+            if tenant.isdigit():
+                self.forget_tenant(int(tenant))
+            else:
+                self.reset(self.live)
+
+    def reset(self, live: bool) -> None:
+        """Drop every key, and say whether notifications now arrive (the listener (re)connected)."""
+        self._heard += 1
+        self._entries.clear()
+        self.live = live
+
+    def _touch(self, entry: _Entry, now: float) -> None:
+        """Have the key's last use written soon (at most once per `touch_every_seconds` per process)."""
+        assert entry.caller is not None
+        entry.touch_after = now + self._touch_every
+        self._touch_pending.add(entry.caller.key_id)
+        if self._touching is None:
+            self._touching = asyncio.get_running_loop().create_task(self._write_touches())
+
+    async def _write_touches(self) -> None:
+        """Write the pending last uses in one statement, off the event loop."""
+        try:
+            while self._touch_pending:
+                key_ids = sorted(self._touch_pending)
+                self._touch_pending.clear()
+                await run_in_threadpool(self._write_last_used, key_ids)
+        except Exception:  # last use is informative: never fail a request for it
+            logger.warning("could not write keys' last use", exc_info=True)
+        finally:
+            self._touching = None
+
+    def _write_last_used(self, key_ids: list[int]) -> None:
+        """UPDATE api_keys.last_used_at."""
+        with session_scope(self._engine) as session:
+            repository.touch_keys(session, key_ids, utcnow(), timedelta(seconds=self._touch_every))
+
+    async def _load_in_thread(self, digests: list[str]) -> list[tuple[int, Caller | None, float]]:
+        heard = self._heard
+        rows = await run_in_threadpool(self._load, digests)
+        return [(heard, caller, expires_in) for caller, expires_in in rows]
+
+    def _load(self, digests: list[str]) -> list[tuple[Caller | None, float]]:
+        """Read the key rows: each caller (None: unknown) and the seconds until the key expires."""
+        now = utcnow()
         with Session(self._engine) as session:
-            rows = [repository.find_active_key(session, digest) for digest in digests]
+            rows = [repository.find_active_key(session, digest, now) for digest in digests]
         return [
-            None if row is None or row.id is None else Caller(row.id, row.tenant_id, Role(row.role))
+            (None, math.inf)
+            if row is None or row.id is None
+            else (
+                Caller(row.id, row.tenant_id, Role(row.role)),
+                math.inf if row.expires_at is None else (row.expires_at - now).total_seconds(),
+            )
             for row in rows
         ]
 
@@ -80,12 +181,15 @@ async def _caller_of(request: Request, credentials: HTTPAuthorizationCredentials
     """The caller named by the bearer key; 401 when missing or unknown (no thread hop on a cached key)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    cache: KeyCache = request.app.state.key_cache
+    state = request.app.state
+    cache: KeyCache = state.key_cache
     known, caller = cache.cached(credentials.credentials)
     if not known:
         caller = await cache.resolve(credentials.credentials)
     if caller is None:
-        raise Unauthorized("The API key is unknown or revoked.")
+        raise Unauthorized("The API key is unknown, revoked or expired.")
+    request.scope[TENANT_SCOPE_KEY] = caller.tenant_id
+    state.rate_limiter.take(caller.key_id, caller.role)
     return caller
 
 
@@ -116,3 +220,4 @@ CrmOrStorefront = Annotated[Caller, Depends(require(Role.crm, Role.storefront))]
 MarketerOrCrm = Annotated[Caller, Depends(require(Role.marketer, Role.crm))]
 MarketerOrStorefront = Annotated[Caller, Depends(require(Role.marketer, Role.storefront))]
 AnyRole = Annotated[Caller, Depends(require(*Role))]
+Admin = Annotated[Caller, Depends(require())]

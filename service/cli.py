@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from service.demo import seed_demo
 from service.errors import NotFound, TailorwiseError
 from service.experiments.results import results as experiment_results
 from service.experiments.table import results_table
+from service.keys import service as keys
 from service.migrate import upgrade
 from service.progress import progress_bar
 from service.tenancy import repository as tenants
@@ -77,11 +79,61 @@ def tenant_create(
 def key_create(
     tenant: Annotated[str, typer.Option(help="The tenant's name.")],
     role: Annotated[str, typer.Option(help="admin, crm, storefront or marketer.")],
+    expires_at: Annotated[
+        datetime | None, typer.Option(help="When the key stops working (UTC unless a zone is given).")
+    ] = None,
 ) -> None:
     """Create an API key and print it alone on stdout (it is shown only this once)."""
     with database() as engine, session_scope(engine) as session:
-        issued = tenancy.issue_key(session, tenant, role)
+        issued = tenancy.issue_key(session, tenant, role, expires_at)
     typer.echo(issued.key)
+
+
+@key_app.command("list")
+def key_list(tenant: Annotated[str, typer.Option(help="The tenant's name.")]) -> None:
+    """List the tenant's keys: id, prefix, role, status, created, last used, expiry."""
+    with database() as engine, session_scope(engine) as session:
+        rows = keys.list_keys(session, tenancy.tenant_id_of(session, tenant))
+    for row in rows:
+        typer.echo(
+            f"{row.id:<6} {row.prefix:<11} {row.role.value:<11} {row.status:<8}"
+            f" created={_when(row.created_at)} last_used={_when(row.last_used_at)}"
+            f" expires={_when(row.expires_at)}"
+        )
+
+
+@key_app.command("revoke")
+def key_revoke(
+    tenant: Annotated[str, typer.Option(help="The tenant's name.")],
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `key list`).")],
+) -> None:
+    """Revoke a key now: refused by every server process within a second."""
+    with database() as engine, session_scope(engine) as session:
+        keys.revoke(session, tenancy.tenant_id_of(session, tenant), None, key_id)
+    typer.echo(f"key {key_id} revoked", err=True)
+
+
+@key_app.command("rotate")
+def key_rotate(
+    tenant: Annotated[str, typer.Option(help="The tenant's name.")],
+    key_id: Annotated[int, typer.Argument(help="The key's id (see `key list`).")],
+    grace_hours: Annotated[
+        float | None, typer.Option(min=0, help="How long the old key keeps working (default: the setting).")
+    ] = None,
+) -> None:
+    """Issue a new key of the same role and print it; the old one expires after the grace period."""
+    seconds = get_settings().key_rotation_grace_seconds if grace_hours is None else grace_hours * 3600
+    with database() as engine, session_scope(engine) as session:
+        rotated = keys.rotate(
+            session, tenancy.tenant_id_of(session, tenant), None, key_id, timedelta(seconds=seconds)
+        )
+    typer.echo(f"key {key_id} expires at {_when(rotated.previous.expires_at)}", err=True)
+    typer.echo(rotated.key.key)
+
+
+def _when(moment: datetime | None) -> str:
+    """A timestamp to the second, or `-`."""
+    return "-" if moment is None else moment.isoformat(timespec="seconds")
 
 
 @app.command()

@@ -60,6 +60,23 @@ class Settings(BaseSettings):
     # Customers' serving reads each worker keeps per tenant (PostgreSQL only; 0: read every request),
     # each dropped when the database notifies a change to it; a few hundred bytes each.
     serving_kept_reads: int = Field(default=100_000, ge=0)
+    # Logs: one JSON object a line, or text; unset: text in development, JSON elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    access_log: bool = True
+    # Keys: a rotated key stays valid this long; last use is written at most this often per key.
+    key_rotation_grace_seconds: float = Field(default=24 * 3600, ge=0)
+    key_last_used_every_seconds: float = Field(default=60.0, ge=1)
+    # Requests a second per key, by role, in each server process (0: unlimited); bursts of that many
+    # times `rate_limit_burst_seconds`. JSON in the environment: TAILORWISE_RATE_LIMITS='{"crm": 50}'.
+    rate_limits: dict[str, float] = Field(
+        default_factory=lambda: {"admin": 20.0, "marketer": 20.0, "crm": 500.0, "storefront": 10_000.0}
+    )
+    rate_limit_burst_seconds: float = Field(default=2.0, gt=0)
+
+    @property
+    def json_logs(self) -> bool:
+        """Whether logs are JSON lines: as set, else everywhere but development."""
+        return self.log_format == "json" or (self.log_format is None and self.environment != "development")
 
     @property
     def runs_in_worker(self) -> bool:

@@ -75,14 +75,18 @@ def ensure_sqlite_folder(database_url: str) -> None:
 
 
 def create_db_engine(settings: Settings) -> Engine:
-    """An engine for the configured database, with SQLite made safe for concurrent use."""
+    """An engine for the configured database (SQL parameters never in its errors), SQLite made safe."""
     url = sa.make_url(settings.database_url)
     ensure_sqlite_folder(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_size=settings.database_pool_size, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(
+        url, pool_size=settings.database_pool_size, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,6 +16,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("tailorwise")
+# The database cannot be reached, dropped the connection, or cancelled a statement that ran too long.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+RETRY_AFTER_SECONDS = 2
 
 
 class TailorwiseError(Exception):
@@ -90,12 +101,28 @@ def field_error(field: str, message: str) -> dict[str, Any]:
 
 
 def problem(status: int, title: str, detail: str, errors: Sequence[dict[str, Any]] = ()) -> JSONResponse:
-    """A problem+json response."""
+    """A problem+json response; a 503 says when to retry."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = list(errors)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def database_failure(exc: BaseException) -> str:
+    """A database error in one line: its class and the driver's first line, never SQL or parameters."""
+    cause = getattr(exc, "orig", None) or exc
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {first[:200]}"
+
+
+def unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    """A 503 with Retry-After for a database that is down or too slow, logged in one line."""
+    route = getattr(request.scope.get("route"), "path", "")
+    logger.warning("database unavailable on %s %s: %s", request.method, route, database_failure(exc))
+    return problem(503, "Service unavailable", "The database is unavailable; retry shortly.")
 
 
 def _location(loc: Sequence[Any]) -> str:
@@ -139,6 +166,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if _body_not_json(request, exc):
             return problem(415, "Unsupported media type", "Send the body as application/json.")
         return _validation_problem(exc)
+
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from service.errors import problem
 from service.migrate import current_revision
 
 router = APIRouter(tags=["health"])
@@ -34,6 +35,5 @@ def readyz(request: Request) -> JSONResponse:
 
 
 def _not_ready(detail: str) -> JSONResponse:
-    """A 503 problem saying why."""
-    body = {"type": "about:blank", "title": "Not ready", "status": 503, "detail": detail}
-    return JSONResponse(body, status_code=503, media_type="application/problem+json")
+    """A 503 problem saying why, with Retry-After."""
+    return problem(503, "Not ready", detail)

@@ -1,10 +1,41 @@
-"""An ASGI middleware that refuses request bodies over the configured size with a 413."""
+"""ASGI middlewares refusing what no endpoint can take: bodies over the limit, NUL in a path or query."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PayloadTooLarge, problem
+from service.errors import PayloadTooLarge, field_error, problem
+
+
+def nul_field(scope: Scope) -> str | None:
+    """`path` or `query.<name>` when the request's path or a query parameter holds a NUL, else None."""
+    if "\x00" in scope["path"]:
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "\x00" not in query and "%00" not in query:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query.{name.replace(chr(0), '')}"
+    return None
+
+
+class RefuseNul:
+    """Answer 400 naming the parameter when a path or query string holds a NUL (no column can store it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass every request on, except those with a NUL in the path or query."""
+        field = nul_field(scope) if scope["type"] == "http" else None
+        if field is None:
+            await self.app(scope, receive, send)
+            return
+        errors = [field_error(field, "must not contain NUL characters")]
+        await problem(400, "Bad request", "The request holds a NUL character.", errors)(scope, receive, send)
 
 
 class BodySizeLimit:

@@ -20,15 +20,21 @@ from service.errors import install_error_handlers
 from service.experiments.background import ExperimentsWorker
 from service.experiments.router import router as experiments_router
 from service.holdouts import Holdouts, install
-from service.limits import BodySizeLimit
+from service.keys.router import router as keys_router
+from service.limits import BodySizeLimit, RefuseNul
+from service.logs import RequestLog
 from service.metrics_router import router as metrics_router
 from service.migrate import head_revision
+from service.openapi import install_openapi, operation_id
 from service.privacy.router import router as privacy_router
 from service.profiles.router import router as profiles_router
+from service.rate_limits import RateLimited, RateLimiter, rate_limited_response
 from service.recommendations.cache import ModelCache
 from service.recommendations.router import router as recommendations_router
+from service.relationships.router import router as relationships_router
 from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
+from service.treatment.relationship_verdict import relationship_verdict
 from service.treatment.router import router as treatment_router
 from service.treatment.service import default_engagement_mode
 from service.workloads.dispatch import ScheduleTimer, runs_dispatcher
@@ -49,7 +55,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
         app.state.engine = engine or create_db_engine(settings)
-        app.state.key_cache = KeyCache(app.state.engine, settings.key_cache_seconds)
+        app.state.key_cache = KeyCache(
+            app.state.engine,
+            settings.key_cache_seconds,
+            touch_every_seconds=settings.key_last_used_every_seconds,
+        )
         metrics.watch_pool(app.state.engine)
         app.state.job_runner = runs_dispatcher(settings, app.state.engine)
         schedule_timer = ScheduleTimer(app.state.engine, settings, app.state.job_runner)
@@ -61,6 +71,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.serving_read_connections,
             settings.serving_kept_lists,
             settings.serving_kept_reads,
+            hearers=[app.state.key_cache],
         )
         app.state.model_cache.start()
         app.state.holdouts = install(Holdouts())
@@ -79,11 +90,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if own_engine:
             app.state.engine.dispose()
 
-    app = FastAPI(title="Tailorwise", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Tailorwise",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
     app.state.settings = settings
     app.state.engagement_default = default_engagement_mode
+    app.state.relationship_verdict = relationship_verdict
     app.state.migration_head = head_revision()
+    app.state.rate_limiter = RateLimiter(settings.rate_limits, settings.rate_limit_burst_seconds)
     install_error_handlers(app)
+    app.add_exception_handler(RateLimited, rate_limited_response)
     app.add_middleware(
         BodySizeLimit,
         default_limit=settings.max_body_bytes,
@@ -91,21 +111,26 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         large_limit=settings.max_sync_body_bytes,
     )
     app.add_middleware(metrics.RequestMetrics)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(RequestLog, access_log=settings.access_log)
     # A request is matched against the routers in this order, route by route (about 1 us a route), so
     # the storefronts' per-page-view endpoints come first.
     hot = (recommendations_router, treatment_router, engagement_router, tailoring_router)
     for router in (
         *hot,
         profiles_router,
+        relationships_router,
         privacy_router,
         experiments_router,
         catalog_router,
         sync_router,
         audit_router,
         schedules_router,
+        keys_router,
         health.router,
         metrics_router,
         dashboard_router,
     ):
         app.include_router(router)
+    install_openapi(app)
     return app

@@ -9,6 +9,7 @@ from service.experiments.models import Experiment, Exposure
 from service.jobs.models import Run, Schedule
 from service.profiles.models import Customer, CustomerChange, Event, Preference
 from service.recommendations.models import ModelVersion
+from service.relationships.models import RelationshipPreference, RelationshipSettings
 from service.tailoring.models import AttributeResult, TailoringSettings
 from service.tenancy.models import ApiKey, Tenant
 from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
@@ -32,6 +33,8 @@ __all__ = [
     "ItemValue",
     "ModelVersion",
     "Preference",
+    "RelationshipPreference",
+    "RelationshipSettings",
     "Run",
     "Schedule",
     "TailoringSettings",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Path
 
 from service.errors import BadRequest, field_error
 from service.schemas import Page
@@ -13,6 +15,7 @@ from service.schemas import Page
 T = TypeVar("T")
 
 MAX_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id: 1 to 2^63-1.")]
 
 
 def encode_cursor(*parts: int) -> str:

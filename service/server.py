@@ -25,6 +25,9 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service.config import get_settings
+from service.logs import logging_config
+
 APP = "service.main:create_app"
 # prometheus-client's multiprocess mode: read by each process when it first counts something.
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -93,9 +96,20 @@ class OneWriteProtocol(HttpToolsProtocol):
 
 
 def run_worker(host: str, port: int, log_level: str, access_log: bool) -> None:
-    """One server process: the app on the asyncio loop, listening on its own socket."""
+    """One server process: the app on the asyncio loop, listening on its own socket.
+
+    Logging is the app's (service.logs): uvicorn's access log, which holds raw paths, stays off; the
+    app's own access line (route template, request id) is on unless `access_log` is False.
+    """
+    os.environ["TAILORWISE_ACCESS_LOG"] = "true" if access_log else "false"
     config = uvicorn.Config(
-        APP, factory=True, loop="asyncio", http=OneWriteProtocol, log_level=log_level, access_log=access_log
+        APP,
+        factory=True,
+        loop="asyncio",
+        http=OneWriteProtocol,
+        log_config=logging_config(get_settings().json_logs, log_level),
+        log_level=log_level,
+        access_log=False,
     )
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
@@ -110,6 +124,7 @@ def serve(host: str, port: int, workers: int, log_level: str = "info", access_lo
         run_worker(host, port, log_level, access_log)
         return
     if not hasattr(socket, "SO_REUSEPORT"):  # no per-process sockets here: uvicorn's shared one
+        os.environ["TAILORWISE_ACCESS_LOG"] = "true" if access_log else "false"
         uvicorn.run(  # (no shared metrics folder here: set PROMETHEUS_MULTIPROC_DIR yourself)
             APP,
             factory=True,
@@ -118,8 +133,9 @@ def serve(host: str, port: int, workers: int, log_level: str = "info", access_lo
             workers=workers,
             loop="asyncio",
             http=OneWriteProtocol,
+            log_config=logging_config(get_settings().json_logs, log_level),
             log_level=log_level,
-            access_log=access_log,
+            access_log=False,
         )
         return
     own_metrics_dir = MULTIPROC_DIR not in os.environ

@@ -1,7 +1,7 @@
 """Dashboard sessions: the hash of a cookie's id, the key and tenant, the CSRF token, the expiry
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-02 00:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0011"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 import orjson
 
+from service.schemas import json_problem, text_problem, timestamp_problem
+
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 MISSING: Any = object()
 
@@ -38,14 +40,14 @@ def fields_of(raw: Any, allowed: frozenset[str], where: str) -> dict[str, Any]:
 
 
 def identifier(value: Any, field: str) -> str:
-    """An external id: a string of 1 to 200 characters after trimming, without NUL."""
+    """An external id: a string of 1 to 200 characters after trimming, without NUL or lone surrogates."""
     if type(value) is not str:
         wrong(value, field, "must be a string")
     value = value.strip()
     if not 0 < len(value) <= 200:
         fail(field, "must be 1 to 200 characters")
-    if "\x00" in value:
-        fail(field, "must not contain NUL characters")
+    if problem := text_problem(value):
+        fail(field, problem)
     return value
 
 
@@ -64,7 +66,7 @@ def boolean(value: Any, field: str) -> bool:
 
 
 def timestamp(value: Any, field: str) -> datetime:
-    """An ISO 8601 timestamp with a time zone."""
+    """An ISO 8601 timestamp with a time zone, from 1900-01-01 to 9999-12-31 in UTC."""
     if type(value) is not str:
         wrong(value, field, "must be an ISO 8601 timestamp string")
     try:
@@ -73,6 +75,8 @@ def timestamp(value: Any, field: str) -> datetime:
         fail(field, "must be an ISO 8601 timestamp")
     if parsed.tzinfo is None:
         fail(field, "must include a time zone")
+    if problem := timestamp_problem(parsed):
+        fail(field, problem)
     return parsed
 
 
@@ -84,8 +88,7 @@ def number(value: Any, field: str, low: float, high: float) -> float:
 
 
 def json_text(value: Any, field: str) -> str:
-    """A JSON value serialised compactly; NUL characters are refused (PostgreSQL cannot store them)."""
-    dumped = orjson.dumps(value).decode()
-    if "\\u0000" in dumped and re.search(r"(?<!\\)(\\\\)*\\u0000", dumped):
-        fail(field, "must not contain NUL characters")
-    return dumped
+    """A JSON value serialised compactly; NUL, lone surrogates, non-finite numbers, deep nesting refused."""
+    if problem := json_problem(value):
+        fail(field, problem)
+    return orjson.dumps(value).decode()

@@ -6,11 +6,11 @@ import math
 from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from service.schemas import ExternalId, StrictModel
+from service.schemas import ExternalId, JsonObject, StorableText, StrictModel, Timestamp
 
 
 class AttributeKind(StrEnum):
@@ -25,7 +25,7 @@ class AttributePut(StrictModel):
     """Define an attribute and the business inputs its tailoring value is computed from."""
 
     kind: AttributeKind
-    description: str = Field(default="", max_length=1_000)
+    description: Annotated[str, StorableText] = Field(default="", max_length=1_000)
     bins: list[float] | None = Field(
         default=None,
         validate_default=True,
@@ -83,11 +83,11 @@ class ItemSyncRow(StrictModel):
     """One row of an item sync batch (checked by service.catalog.rows, documented here)."""
 
     item_id: ExternalId
-    attributes: dict[str, Any] = Field(
+    attributes: JsonObject = Field(
         description="Name to a value, or a list of values for multi-valued attributes; numbers for numeric."
     )
     active: bool = Field(default=True, description="Inactive items are never recommended.")
-    source_updated_at: AwareDatetime | None = Field(
+    source_updated_at: Timestamp | None = Field(
         default=None, description="The source's timestamp; an older row never overwrites a newer one."
     )
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from service import metrics
 from service.db import session_scope, utcnow
 from service.jobs import repository
+from service.jobs.failures import log_failure, public_error
 from service.jobs.models import Run
 
 logger = logging.getLogger("tailorwise.jobs")
@@ -92,13 +93,13 @@ def execute(
             logger.warning("run %s met a transient database error (%s); retrying", run_id, type(exc).__name__)
             raise RetryLater(type(exc).__name__) from exc
         metrics.observe_run(run.kind, "failed", time.perf_counter() - started)
-        logger.exception("run %s failed", run_id)
+        log_failure(logger, run_id, exc)
         with session_scope(engine) as session:
             repository.update(
                 session,
                 run_id,
                 status="failed",
-                error=f"{type(exc).__name__}: {exc}"[:2000],
+                error=public_error(exc)[:2000],
                 finished_at=utcnow(),
             )
         return False

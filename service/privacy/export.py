@@ -1,4 +1,4 @@
-"""The per-customer rows held beyond the profile (treatment, engagement), for the GDPR export."""
+"""The per-customer rows held beyond the profile (value, engagement, relationships), for the GDPR export."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlmodel import Session, SQLModel
 
 from service.engagement import repository as engagement
 from service.experiments import repository as experiments
+from service.relationships import repository as relationships
 from service.treatment import repository as treatment
 
 INTERNAL = {"customer_id", "tenant_id"}
@@ -21,7 +22,7 @@ def plain(row: SQLModel) -> dict[str, Any]:
 
 
 def personal_data(session: Session, tenant_id: int, customer_id: int) -> dict[str, Any]:
-    """The customer's value row, engagement rows and experiment exposures as plain JSON."""
+    """The customer's value, engagement, stated relationship rows and experiment exposures as plain JSON."""
     value = treatment.value_of(session, tenant_id, customer_id)
     return {
         "customer_value": None if value is None else plain(value),
@@ -32,4 +33,7 @@ def personal_data(session: Session, tenant_id: int, customer_id: int) -> dict[st
             plain(o) for o in engagement.observations_of(session, tenant_id, customer_id)
         ],
         "experiment_exposures": [plain(x) for x in experiments.exposures_of(session, tenant_id, customer_id)],
+        "relationship_preferences": [
+            plain(p) for p in relationships.preferences_of(session, tenant_id, customer_id)
+        ],
     }

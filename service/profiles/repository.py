@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from service.bulk.repository import lock_for_writing
 from service.db import is_postgres, upsert_insert, utcnow
 from service.profiles.models import Customer, CustomerChange, Event, Preference
 
@@ -27,6 +28,44 @@ def list_customers(session: Session, tenant_id: int, after_id: int, limit: int) 
         .limit(limit)
     )
     return session.exec(query).all()
+
+
+def upsert_customer(
+    session: Session,
+    tenant_id: int,
+    external_id: str,
+    values: dict[str, Any],
+    consent: dict[str, bool] | None,
+    defaults: dict[str, bool],
+) -> bool | None:
+    """Insert, or replace unless the stored source timestamp is newer (last writer wins); None: stale."""
+    now = utcnow()
+    table = _CUSTOMERS
+    insert = upsert_insert(session, table).values(
+        tenant_id=tenant_id,
+        external_id=external_id,
+        created_at=now,
+        updated_at=now,
+        **values,
+        **(consent or defaults),
+    )
+    replaced = {
+        "traits": insert.excluded.traits,
+        "source_updated_at": sa.func.coalesce(insert.excluded.source_updated_at, table.c.source_updated_at),
+        "updated_at": insert.excluded.updated_at,
+    }
+    if consent is not None:
+        replaced.update({name: insert.excluded[name] for name in consent})
+    newer = sa.or_(
+        table.c.source_updated_at.is_(None),
+        insert.excluded.source_updated_at.is_(None),
+        insert.excluded.source_updated_at >= table.c.source_updated_at,
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["tenant_id", "external_id"], set_=replaced, where=newer
+    ).returning(table.c.created_at)
+    written = session.execute(statement).first()
+    return None if written is None else written.created_at == now
 
 
 def add_customer(session: Session, customer: Customer) -> Customer:
@@ -59,15 +98,15 @@ def replace_preferences(session: Session, customer_ids: Sequence[int], rows: lis
 def ensure_customers(
     session: Session, tenant_id: int, external_ids: Iterable[str], defaults: dict[str, Any]
 ) -> dict[str, int]:
-    """Ids of the given customers, creating the missing ones with the defaults.
-
-    The created customers enter the change feed: on PostgreSQL by their feed columns' defaults.
-    """
+    """Ids of the given customers, creating the missing ones; safe beside batches creating them too."""
     wanted = sorted(set(external_ids))
     if not wanted:
         return {}
     if is_postgres(session):
-        return _ensure_customers_pg(session, tenant_id, wanted, defaults)
+        ids = _ensure_customers_pg(session, tenant_id, wanted, defaults)
+        missing = [e for e in wanted if e not in ids]
+        return ids | customer_ids(session, tenant_id, missing) if missing else ids
+    lock_for_writing(session)
     existing = customer_ids(session, tenant_id, wanted)
     created = [e for e in wanted if e not in existing]
     now = utcnow()
@@ -83,7 +122,10 @@ def ensure_customers(
         for e in created
     ]
     if rows:
-        session.execute(sa.insert(Customer.__table__), rows)  # type: ignore[attr-defined]
+        insert = upsert_insert(session, _CUSTOMERS).on_conflict_do_nothing(
+            index_elements=["tenant_id", "external_id"]
+        )
+        session.execute(insert, rows)
     record_changes(session, tenant_id, created)
     return customer_ids(session, tenant_id, wanted)
 
@@ -91,7 +133,7 @@ def ensure_customers(
 def _ensure_customers_pg(
     session: Session, tenant_id: int, wanted: list[str], defaults: dict[str, Any]
 ) -> dict[str, int]:
-    """One round trip: insert the missing customers and read every id (new and existing)."""
+    """Insert the missing customers, read the ids this statement sees (not a concurrent batch's new ones)."""
     query = sa.text(
         "WITH wanted AS (SELECT unnest(CAST(:ids AS text[])) AS external_id),"
         " created AS (INSERT INTO customers (tenant_id, external_id, traits, consent_personalization,"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from service.schemas import ExternalId, Name, StrictModel
+from service.schemas import ExternalId, JsonObject, Name, StrictModel, Timestamp
+
+EventType = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class Consent(StrictModel):
@@ -21,10 +23,11 @@ class Consent(StrictModel):
 class CustomerPut(StrictModel):
     """Create or replace a customer's traits and consent."""
 
-    traits: dict[str, Any] = Field(default_factory=dict, description="Anything the CRM knows.")
+    traits: JsonObject = Field(default_factory=dict, description="Anything the CRM knows.")
     consent: Consent | None = Field(default=None, description="Omitted: kept, or the tenant default.")
-    source_updated_at: AwareDatetime | None = Field(
-        default=None, description="The caller's own timestamp; an older write never wins."
+    source_updated_at: Timestamp | None = Field(
+        default=None,
+        description="The caller's timestamp (1900-01-01 to 9999-12-31 in UTC); an older write never wins.",
     )
 
 
@@ -78,12 +81,12 @@ class EventIn(StrictModel):
 
     event_id: ExternalId
     customer_id: ExternalId
-    type: Name
+    type: EventType
     item_id: ExternalId | None = None
     attribute: Name | None = None
     value: ExternalId | None = None
     weight: float = Field(default=1.0, ge=0, le=1_000_000, allow_inf_nan=False)
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp = Field(description="From 1900-01-01 to 9999-12-31 in UTC.")
 
     @model_validator(mode="after")
     def _names_a_choice(self) -> Self:

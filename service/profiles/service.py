@@ -24,7 +24,7 @@ from service.profiles.schemas import (
     PreferencesPut,
     RejectedEvent,
 )
-from service.schemas import Page
+from service.schemas import Page, text_problem
 from service.tenancy import repository as tenants
 
 _event_adapter = TypeAdapter(EventIn)
@@ -86,33 +86,23 @@ def list_customers(session: Session, tenant_id: int, cursor: str | None, limit: 
 def put_customer(
     session: Session, tenant_id: int, external_id: str, body: CustomerPut
 ) -> tuple[CustomerPublic, bool]:
-    """Create or replace a customer's traits and consent; True when created."""
-    customer = repository.get_customer(session, tenant_id, external_id)
-    created = customer is None
-    if customer is None:
-        consent = default_consent(session, tenant_id)
-        customer = Customer(
-            tenant_id=tenant_id,
-            external_id=external_id,
-            consent_personalization=consent["consent_personalization"],
-            consent_profiling=consent["consent_profiling"],
-        )
-    elif (
-        body.source_updated_at
-        and customer.source_updated_at
-        and body.source_updated_at < customer.source_updated_at
-    ):
+    """Create or replace a customer's traits and consent (last writer wins); True when created."""
+    consent = None
+    if body.consent is not None:
+        consent = {
+            "consent_personalization": body.consent.personalization,
+            "consent_profiling": body.consent.profiling,
+        }
+    values = {"traits": body.traits, "source_updated_at": body.source_updated_at}
+    created = repository.upsert_customer(
+        session, tenant_id, external_id, values, consent, default_consent(session, tenant_id)
+    )
+    if created is None:
+        stored = require_customer(session, tenant_id, external_id).source_updated_at
         raise Conflict(
-            f"Customer {external_id!r} was updated at {customer.source_updated_at.isoformat()} "
+            f"Customer {external_id!r} was updated at {stored.isoformat() if stored else 'a later time'} "
             "by its source; this older write is stale and was not applied."
         )
-    customer.traits = body.traits
-    if body.consent is not None:
-        customer.consent_personalization = body.consent.personalization
-        customer.consent_profiling = body.consent.profiling
-    customer.source_updated_at = body.source_updated_at or customer.source_updated_at
-    customer.updated_at = utcnow()
-    repository.add_customer(session, customer)
     repository.record_changes(session, tenant_id, [external_id])
     return get_customer(session, tenant_id, external_id), created
 
@@ -166,7 +156,7 @@ def _validate_events(raw: list[dict[str, Any]]) -> tuple[list[EventIn], list[Rej
 def _event_id_of(item: Any) -> str | None:
     """The event_id of a raw event, when it has a usable one."""
     value = item.get("event_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and text_problem(value) is None else None
 
 
 def _reason(exc: ValidationError) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -25,9 +25,14 @@ from sqlmodel import Session
 from threadpoolctl import threadpool_limits
 
 from recommender.evaluation import Strategy
+from recommender.forget import without_customers
 from recommender.model import TrainedModel
 from recommender.ranking import PopularityTable, Recommender
+from recommender.repeat import RepeatModel
+from recommender.repeat_gate import Path
+from service.errors import DATABASE_UNAVAILABLE, database_failure
 from service.recommendations import reads_repository, repository
+from service.recommendations.change_listener import Hearer
 
 logger = logging.getLogger("tailorwise.models")
 
@@ -49,6 +54,10 @@ class Snapshot:
     since: datetime | None
     signature: tuple[int, Any]
     events_before_txid: int | None = None
+    path: Path = Path.ONE_TO_ONE
+    exclude_seen: bool = True
+    memory: RepeatModel | None = None
+    inactive_positions: frozenset[int] = frozenset()
 
     def events_from_txid(self, customer_id: str) -> int:
         """From which transaction on the serving read must fetch a customer's chosen items (0: all).
@@ -71,8 +80,12 @@ def build_snapshot(
     signature: tuple[int, Any] = (0, None),
     events_before_txid: int | None = None,
     kept_lists: int = 0,
+    memory: RepeatModel | None = None,
 ) -> Snapshot:
-    """A snapshot from a model version's parts and the catalog state read with it."""
+    """A snapshot from a model version's parts and the catalog state read with it.
+
+    A gate from before remembering (no `path`) serves its strategy and hides bought items.
+    """
     positions: dict[str, dict[str, list[int]]] = {}
     for item_id, attribute, value in catalog.values:
         if item_id in model.items:
@@ -91,7 +104,21 @@ def build_snapshot(
         since=since,
         signature=signature,
         events_before_txid=events_before_txid,
+        path=Path(gate.get("path", gate["strategy"])),
+        exclude_seen=bool(gate.get("exclude_seen", True)),
+        memory=memory,
+        inactive_positions=frozenset(model.items.known_positions(catalog.inactive)),
     )
+
+
+def without_erased(snapshot: Snapshot, erased: set[str], kept_lists: int) -> Snapshot:
+    """The snapshot with erased customers removed from its model (itself when it knows none of them)."""
+    if not any(snapshot.model.knows(external_id) for external_id in erased):
+        return snapshot
+    model = without_customers(snapshot.model, erased)
+    popularity = snapshot.recommender.popularity
+    recommender = Recommender(popularity, model, inactive=snapshot.inactive, kept_lists=kept_lists)
+    return replace(snapshot, model=model, recommender=recommender)
 
 
 class ModelCache:
@@ -104,12 +131,14 @@ class ModelCache:
         read_connections: int,
         kept_lists: int = 0,
         kept_reads: int = 0,
+        hearers: Sequence[Hearer] = (),
     ) -> None:
         self._engine = engine
         self._kept_lists = kept_lists
-        self.reads = reads_repository.ServingReads(engine, read_connections, kept_reads)
+        self.reads = reads_repository.ServingReads(engine, read_connections, kept_reads, hearers)
         self._interval = interval_seconds
         self._snapshots: dict[int, Snapshot] = {}
+        self._erasures_read: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -118,11 +147,14 @@ class ModelCache:
         return self._snapshots.get(tenant_id)
 
     def start(self) -> None:
-        """Load every tenant's newest version now, then refresh in the background; start the reads."""
+        """Load every tenant's newest version now (later if the database is down), refresh in background."""
         # One BLAS thread per process: workers scale by processes, and a matrix-vector product per
         # request is faster on one thread than handed to a pool that other workers compete for.
         threadpool_limits(limits=1, user_api="blas")
-        self.refresh()
+        try:
+            self.refresh()
+        except DATABASE_UNAVAILABLE as exc:
+            logger.warning("no models loaded at start, database unavailable: %s", database_failure(exc))
         gc.collect()
         gc.freeze()
         self._thread = threading.Thread(target=self._loop, name="tailorwise-models", daemon=True)
@@ -142,10 +174,12 @@ class ModelCache:
         After a swap, everything alive is frozen out of the cyclic collector's view (gc.freeze): a
         snapshot lives until the next swap, and full collections walking the app's and the models'
         objects paused a busy worker for 115 to 170 ms at a time (with the freeze: about 3 ms).
-        Replaced snapshots are still freed, by reference counting.
+        Replaced snapshots are still freed, by reference counting. Customers erased since the last
+        refresh leave the served models too (the stored artifacts were rewritten by the erasure).
         """
         before = dict(self._snapshots)
         with Session(self._engine) as session:
+            erased = self._erased_since_last_refresh(session)
             latest = repository.latest_versions(session)
             for tenant_id, version_id in latest.items():
                 try:
@@ -155,13 +189,24 @@ class ModelCache:
                     session.rollback()
         for tenant_id in set(self._snapshots) - set(latest):
             self._snapshots.pop(tenant_id, None)
+        for tenant_id, external_ids in erased.items():
+            snapshot = self._snapshots.get(tenant_id)
+            if snapshot is not None:
+                self._snapshots[tenant_id] = without_erased(snapshot, external_ids, self._kept_lists)
         if self._snapshots != before:
             gc.freeze()
+
+    def _erased_since_last_refresh(self, session: Session) -> dict[int, set[str]]:
+        """Customers erased (by tenant) since shortly before the previous refresh read them."""
+        since, self._erasures_read = self._erasures_read, datetime.now(UTC)
+        return {} if since is None else repository.erased_since(session, since - SETTLE)
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
             try:
                 self.refresh()
+            except DATABASE_UNAVAILABLE as exc:
+                logger.warning("model refresh skipped, the models in memory kept: %s", database_failure(exc))
             except Exception:
                 logger.exception("model refresh failed")
 
@@ -170,19 +215,25 @@ class ModelCache:
         if current is not None and current.version_id == version_id:
             if repository.catalog_signature(session, tenant_id, current.since) == current.signature:
                 return
-            model, popularity = current.model, current.recommender.popularity
-            gate: Mapping[str, Any] = {"strategy": current.strategy.value, "reason": current.gate_reason}
+            model, popularity, memory = current.model, current.recommender.popularity, current.memory
+            gate: Mapping[str, Any] = {
+                "strategy": current.strategy.value,
+                "reason": current.gate_reason,
+                "path": current.path.value,
+                "exclude_seen": current.exclude_seen,
+            }
             horizon = current.events_before_txid
         else:
             row = repository.load_version(session, tenant_id, version_id)
             if row is None:
                 return
             model, popularity = TrainedModel.load(row.artifact), PopularityTable.load(row.popularity)
+            memory = None if row.memory is None else RepeatModel.load(row.memory)
             gate, horizon = row.gate, row.events_before_txid
         _, latest_change = repository.catalog_signature(session, tenant_id, None)
         since = None if latest_change is None else latest_change - SETTLE
         signature = repository.catalog_signature(session, tenant_id, since)
         catalog = repository.catalog_state(session, tenant_id)
         self._snapshots[tenant_id] = build_snapshot(
-            version_id, gate, model, popularity, catalog, since, signature, horizon, self._kept_lists
+            version_id, gate, model, popularity, catalog, since, signature, horizon, self._kept_lists, memory
         )

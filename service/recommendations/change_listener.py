@@ -8,11 +8,11 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from select import POLLIN, poll
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
-from service.recommendations.read_cache import CHANNEL, PROBE, ReadCache
+from service.recommendations.read_cache import CHANNEL, PROBE
 
 logger = logging.getLogger("tailorwise.serving")
 
@@ -23,10 +23,46 @@ LISTENER_NAME = "tailorwise-serving-listener"
 Connect = Callable[[str], Awaitable[psycopg.AsyncConnection[tuple[Any, ...]]]]
 
 
+class Hearer(Protocol):
+    """What keeps state in step with the notifications: the kept reads, the key cache."""
+
+    @property
+    def live(self) -> bool:
+        """Whether notifications are known to arrive."""
+
+    def notified(self, payload: str) -> None:
+        """Drop what a notification says changed."""
+
+    def reset(self, live: bool) -> None:
+        """Drop everything; say whether notifications now arrive."""
+
+
+class Hearers:
+    """Several hearers as one: each hears every notification."""
+
+    def __init__(self, hearers: list[Hearer]) -> None:
+        self._hearers = hearers
+
+    @property
+    def live(self) -> bool:
+        """Whether notifications arrive (all hearers are told together)."""
+        return any(h.live for h in self._hearers)
+
+    def notified(self, payload: str) -> None:
+        """Pass a notification to each."""
+        for hearer in self._hearers:
+            hearer.notified(payload)
+
+    def reset(self, live: bool) -> None:
+        """Reset each."""
+        for hearer in self._hearers:
+            hearer.reset(live)
+
+
 class ChangeListener:
     """One task per worker that keeps `kept` in step with the notifications, checking delivery all along."""
 
-    def __init__(self, connect: Connect, kept: ReadCache[Any, Any]) -> None:
+    def __init__(self, connect: Connect, kept: Hearer) -> None:
         self._connect = connect
         self._kept = kept
         self._task: asyncio.Task[None] | None = None
@@ -49,7 +85,7 @@ class ChangeListener:
                 await self._task
             self._task = None
 
-    async def _listen(self, kept: ReadCache[Any, Any]) -> None:
+    async def _listen(self, kept: Hearer) -> None:
         """Tell `kept` of every change notification, checking delivery all along; after a loss, retry.
 
         While disconnected nothing is kept (every request reads), so a notification missed then
@@ -71,7 +107,7 @@ class ChangeListener:
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
     async def _hear_for_a_while(
-        self, connection: psycopg.AsyncConnection[tuple[Any, ...]], kept: ReadCache[Any, Any]
+        self, connection: psycopg.AsyncConnection[tuple[Any, ...]], kept: Hearer
     ) -> None:
         """Pass on notifications for LISTEN_PING_SECONDS, checking that a probe sent first comes back.
 

@@ -26,6 +26,8 @@ class ModelVersion(SQLModel, table=True):
     strategy: str = Field(max_length=20)
     artifact: bytes = Field(sa_type=sa.LargeBinary)
     popularity: bytes = Field(sa_type=sa.LargeBinary)
+    # The repeat model (each customer's own items by frequency and recency); None before it existed.
+    memory: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     metrics: dict[str, Any] = Field(sa_type=JsonColumn)
     gate: dict[str, Any] = Field(sa_type=JsonColumn)
     features: dict[str, Any] = Field(sa_type=JsonColumn)

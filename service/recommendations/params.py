@@ -26,8 +26,9 @@ RECOMMENDATION_PARAMETERS = [
     K_PARAMETER,
     _parameter(
         "exclude_seen",
-        {"type": "boolean", "default": True},
-        "Leave out items the customer bought or saw (any item event).",
+        {"type": "boolean"},
+        "Leave out items the customer bought or saw (any item event). Default: what the gate chose "
+        "at training: false where remembering pays (path repeat or blend), else true.",
     ),
     _parameter("exclude", _IDS, "Item ids to leave out: comma-separated, repeated, or both."),
     _parameter(
@@ -58,7 +59,7 @@ def top_k(params: QueryParams) -> int:
     return k
 
 
-def _flag(params: QueryParams, name: str, default: bool) -> bool:
+def _flag(params: QueryParams, name: str, default: bool | None) -> bool | None:
     raw = params.get(name)
     if raw is None:
         return default
@@ -92,7 +93,7 @@ def recommendation_query(params: QueryParams) -> RecommendationQuery:
     """What a recommendations request asks for; a 422 problem naming the parameter otherwise."""
     return RecommendationQuery(
         k=top_k(params),
-        exclude_seen=_flag(params, "exclude_seen", True),
+        exclude_seen=_flag(params, "exclude_seen", None),
         exclude=_ids(params.getlist("exclude")),
         filters=_filters(params.getlist("filter")),
     )

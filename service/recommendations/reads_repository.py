@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from service.batching import BatchLoader
 from service.db import UTCDateTime, is_postgres
-from service.recommendations.change_listener import ChangeListener
+from service.recommendations.change_listener import ChangeListener, Hearer, Hearers
 from service.recommendations.read_cache import ReadCache
 from service.recommendations.repository import EPOCH, SEGMENT_TRAIT, feature_token
 
@@ -101,7 +102,7 @@ class ServingReads:
     notification drops it (see read_cache), so a returning customer costs no round trip at all.
     """
 
-    def __init__(self, engine: Engine, size: int, kept_reads: int = 0) -> None:
+    def __init__(self, engine: Engine, size: int, kept_reads: int = 0, also: Sequence[Hearer] = ()) -> None:
         self._engine = engine
         self.postgres = is_postgres(engine)
         self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
@@ -111,10 +112,14 @@ class ServingReads:
         self.kept: ReadCache[CustomerKey, CustomerRead] | None = None
         if self.postgres and kept_reads > 0:
             self.kept = ReadCache(kept_reads)
-        self._listener = None if self.kept is None else ChangeListener(self._connect, self.kept)
+        # The listener also tells `also` (the key cache) of every notification, kept reads or not.
+        hearers: list[Hearer] = [*([] if self.kept is None else [self.kept]), *also]
+        self._listener = (
+            ChangeListener(self._connect, Hearers(hearers)) if self.postgres and hearers else None
+        )
 
     def start(self) -> None:
-        """Start listening for change notifications (on the running loop), if reads are kept."""
+        """Start listening for change notifications (on the running loop), on PostgreSQL."""
         if self._listener is not None:
             self._listener.start()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from service.catalog.models import Item, ItemValue
-from service.profiles.models import Customer, Event, Preference
+from service.profiles.models import Customer, CustomerChange, Event, Preference
 from service.recommendations.models import ModelVersion
 
 SEGMENT_TRAIT = "segment"
@@ -141,6 +141,32 @@ def load_version(session: Session, tenant_id: int, version_id: int) -> ModelVers
     """The tenant's model version with its artifacts."""
     query = select(ModelVersion).where(ModelVersion.tenant_id == tenant_id, ModelVersion.id == version_id)
     return session.exec(query).first()
+
+
+def version_ids(session: Session, tenant_id: int) -> list[int]:
+    """The ids of every stored model version of the tenant, oldest first."""
+    query = sa.select(col(ModelVersion.id)).where(col(ModelVersion.tenant_id) == tenant_id)
+    return [int(version_id) for version_id in session.execute(query.order_by(col(ModelVersion.id))).scalars()]
+
+
+def replace_artifact(session: Session, version_id: int, artifact: bytes) -> None:
+    """Store a model version's rewritten model artifact."""
+    session.execute(
+        sa.update(ModelVersion).where(col(ModelVersion.id) == version_id).values(artifact=artifact)
+    )
+
+
+def erased_since(session: Session, since: datetime, tenant_id: int | None = None) -> dict[int, set[str]]:
+    """External ids erased (tombstoned) after a time, by tenant (one tenant's, or every tenant's)."""
+    query = sa.select(col(CustomerChange.tenant_id), col(CustomerChange.external_id)).where(
+        col(CustomerChange.deleted), col(CustomerChange.changed_at) > since
+    )
+    if tenant_id is not None:
+        query = query.where(col(CustomerChange.tenant_id) == tenant_id)
+    erased: dict[int, set[str]] = {}
+    for tenant, external_id in session.execute(query):
+        erased.setdefault(tenant, set()).add(external_id)
+    return erased
 
 
 @dataclass(frozen=True)

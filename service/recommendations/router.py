@@ -11,6 +11,7 @@ from service.auth import AnyRole, Marketer, Storefront
 from service.db import SessionDep
 from service.jobs import service as jobs
 from service.jobs.schemas import RunPublic
+from service.pagination import RowId
 from service.recommendations import params, service
 from service.recommendations.schemas import ModelVersionPublic, Ping, Recommendations, SimilarItems
 from service.recommendations.training import TRAINING
@@ -37,13 +38,18 @@ def _json(body: dict[str, Any]) -> Response:
 async def recommendations(external_id: ExternalId, caller: Storefront, request: Request) -> Response:
     """Top-k active items for a customer, from the path the gate allows, with strategy and reason.
 
-    The gate chosen at training (see GET /v1/models/{version}) allows one-to-one (the customer's
-    own ranking), segment (popular among customers with the same `segment` trait) or popular only.
+    The gate chosen at training (see GET /v1/models/{version}) picks the path: repeat (the customer's
+    own items by purchase frequency and recency, then new ones), blend (their staples and discovery
+    slots), one-to-one (the discovery model), segment (popular among customers with the same
+    `segment` trait) or popular. `exclude_seen` defaults to false on repeat and blend, else true;
+    each item says why it is there.
     Unknown customers (anonymous visitors) and customers without personalization consent get the
     popular list, said so in `reason`; a customer without events at training but with stated
     preferences gets a ranking folded in from them (`cold-start`). Inactive items never appear; a
     deactivation counts at once, or on PostgreSQL as soon as its change notification reaches the
-    worker (see docs/serving.md, kept reads). 409 until the tenant's first model is trained.
+    worker (see docs/serving.md, kept reads). 409 until the tenant's first model is trained. While the
+    database is unavailable, every customer gets the popular list of the model in memory (their
+    consent and choices cannot be read), said so in `reason`; other endpoints answer 503.
     """
     query = params.recommendation_query(request.query_params)
     state = request.app.state
@@ -84,7 +90,7 @@ def start_training(
 
 
 @router.get("/v1/models/runs/{run_id}", response_model=RunPublic)
-def get_training(run_id: int, caller: Marketer, session: SessionDep) -> Any:
+def get_training(run_id: RowId, caller: Marketer, session: SessionDep) -> Any:
     """A training run's status, progress and outcome (its summary names the model version)."""
     return jobs.get_run(session, caller.tenant_id, TRAINING, run_id)
 
@@ -112,6 +118,6 @@ def list_versions(
 
 
 @router.get("/v1/models/{version}", response_model=ModelVersionPublic)
-def get_version(version: int, caller: Marketer, session: SessionDep) -> ModelVersionPublic:
+def get_version(version: RowId, caller: Marketer, session: SessionDep) -> ModelVersionPublic:
     """One model version: features used, time-split metrics, the gate's decision and figures."""
     return service.get_version(session, caller.tenant_id, version)

@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from recommender.forget import held_about, without_customers
+from recommender.model import TrainedModel
 from service.audit import service as audit
 from service.auth import Caller
 from service.config import Settings
-from service.errors import Conflict, NotFound
+from service.errors import DATABASE_UNAVAILABLE, Conflict, NotFound
 from service.holdouts import RECOMMENDATIONS, Holdouts
 from service.jobs import service as runs
 from service.jobs.models import Run
@@ -65,6 +67,34 @@ def page_versions(
     return id_page(rows, limit, lambda page: [to_public(v, serving_id) for v in page])
 
 
+def forget_customer(session: Session, tenant_id: int, external_id: str) -> int:
+    """Remove a customer from every stored model version's artifact; the versions that held them."""
+    removed = 0
+    for version_id in repository.version_ids(session, tenant_id):
+        row = repository.load_version(session, tenant_id, version_id)
+        if row is None:
+            continue
+        model = TrainedModel.load(row.artifact)
+        if model.knows(external_id):
+            repository.replace_artifact(session, version_id, without_customers(model, [external_id]).save())
+            removed += 1
+        session.expunge(row)
+    return removed
+
+
+def held_in_models(session: Session, tenant_id: int, external_id: str) -> list[dict[str, Any]]:
+    """What every stored model version holds about a customer (for the export), oldest first."""
+    held = []
+    for version_id in repository.version_ids(session, tenant_id):
+        row = repository.load_version(session, tenant_id, version_id)
+        if row is not None:
+            held.append(
+                {"model_version": version_id, **held_about(TrainedModel.load(row.artifact), external_id)}
+            )
+            session.expunge(row)
+    return held
+
+
 def _snapshot(cache: ModelCache, tenant_id: int) -> Snapshot:
     """The tenant's served model, or a 409 saying how to get one."""
     snapshot = cache.get(tenant_id)
@@ -80,12 +110,16 @@ async def recommendations(
     external_id: str,
     query: serving.RecommendationQuery,
 ) -> dict[str, Any]:
-    """A customer's recommendations: one database read, the rest in memory (holdouts included)."""
+    """A customer's recommendations: one database read, the rest in memory (popular while it is down)."""
     snapshot = _snapshot(cache, tenant_id)
     events_from = snapshot.events_from_txid(external_id)
-    read = await reads_repository.read_customer(
-        cache.reads, tenant_id, external_id, snapshot.since, events_from
-    )
+    try:
+        read = await reads_repository.read_customer(
+            cache.reads, tenant_id, external_id, snapshot.since, events_from
+        )
+    except DATABASE_UNAVAILABLE as exc:
+        serving.log_outage(exc)
+        return serving.without_database(snapshot, query)
     if not (read.found and read.consent):
         return serving.recommend(snapshot, external_id, read, query)
     measured = holdouts.measured(tenant_id, RECOMMENDATIONS, None)

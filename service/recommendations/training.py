@@ -13,22 +13,24 @@ from sqlmodel import Session
 
 from recommender.evaluation import (
     TimeSplit,
-    choose_strategy,
     held_out_items,
     items_by_customer,
     ranking_metrics,
     split_per_customer,
 )
+from recommender.forget import without_customers
 from recommender.model import Hyperparameters, ProgressCallback, TrainedModel, fit
 from recommender.ranking import ItemFilter, PopularityTable, Recommender, ServingPath, build_popularity
+from recommender.repeat import RepeatModel, RepeatSettings
+from recommender.repeat_gate import choose_path
 from service.config import Settings
-from service.db import oldest_open_transaction, session_scope
+from service.db import oldest_open_transaction, session_scope, utcnow
 from service.errors import Conflict
 from service.jobs.models import Run
 from service.jobs.runner import Progress
 from service.recommendations import repository
+from service.recommendations.cache import SETTLE
 from service.recommendations.models import ModelVersion
-from service.tailoring.models import TailoringSettings
 from service.tailoring.service import current_decisions
 from service.tailoring.thresholds import effective_settings
 
@@ -103,6 +105,20 @@ def fit_serving(
     return model, popularity
 
 
+def fit_memory(data: TrainingData, model: TrainedModel, half_life_days: float) -> RepeatModel:
+    """The repeat model on all events, over the served model's customers and items."""
+    events = data.events
+    return RepeatModel.fit(
+        model.users.positions(events.customer_ids),
+        model.items.positions(events.item_ids),
+        events.times,
+        events.weights,
+        n_users=len(model.users),
+        n_items=len(model.items),
+        settings=RepeatSettings(half_life_days=half_life_days),
+    )
+
+
 def split_metrics(data: TrainingData, hyperparameters: Hyperparameters, split: TimeSplit) -> dict[str, Any]:
     """Precision, recall and NDCG at K of the model, segment and popular lists on held-out items."""
     events = data.events
@@ -152,7 +168,7 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
             if decision.decision == "tailor"
         )
         # Read before the events: every event of an older transaction is in the read below.
-        horizon = oldest_open_transaction(session)
+        horizon, read_at = oldest_open_transaction(session), utcnow()
         data = TrainingData(
             events=repository.training_events(session, run.tenant_id),
             item_features=repository.item_features(session, run.tenant_id, tailored),
@@ -162,9 +178,11 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     if data.events.customer_ids.size == 0:
         raise Conflict("No item events of customers who consented to profiling: nothing to train on.")
     split = split_per_customer(data.events.customer_ids, data.events.times)
-    progress(0.05, "gate: one-to-one vs segment vs popular on the time split")
-    gate = _gate(data, hyperparameters, thresholds, split, run.params["rounds"])
-    progress(0.35, f"gate chose {gate['strategy']}; metrics on the time split")
+    progress(0.05, "gate: repeat, blend, one-to-one, segment and popular on the time split")
+    gate = gate_path(
+        data, hyperparameters, split, thresholds.tau, thresholds.min_customers, run.params["rounds"]
+    )
+    progress(0.35, f"gate chose {gate['path']}; metrics on the time split")
     metrics = split_metrics(data, hyperparameters, split)
     progress(0.6, "training on all events")
     model, popularity = fit_serving(
@@ -172,6 +190,8 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         hyperparameters,
         lambda epoch, epochs: progress(0.6 + 0.35 * epoch / epochs, f"epoch {epoch}/{epochs}"),
     )
+    half_life = gate["half_life_days"]
+    memory = fit_memory(data, model, math.inf if half_life is None else float(half_life))
     features = {
         "item_attributes": tailored,
         "item_features": len({token for tokens in data.item_features.values() for token in tokens}),
@@ -185,9 +205,10 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     version = ModelVersion(
         tenant_id=run.tenant_id,
         run_id=run.id or 0,
-        strategy=str(gate["strategy"]),
+        strategy=str(gate["path"]),
         artifact=model.save(),
         popularity=popularity.save(),
+        memory=memory.save(),
         metrics=metrics,
         gate=gate,
         features=features,
@@ -196,35 +217,53 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     )
 
     def write(session: Session) -> dict[str, Any]:
+        erased = repository.erased_since(session, read_at - SETTLE, run.tenant_id).get(run.tenant_id)
+        if erased:  # erased while this run trained: the erasure could not reach this version
+            version.artifact = without_customers(model, erased).save()
         repository.add_version(session, version)
-        return {"model_version": version.id, "strategy": version.strategy, "reason": gate["reason"]}
+        return {
+            "model_version": version.id,
+            "strategy": version.strategy,
+            "path": gate["path"],
+            "exclude_seen": gate["exclude_seen"],
+            "reason": gate["reason"],
+        }
 
     return write
 
 
-def _gate(
+def gate_path(
     data: TrainingData,
     hyperparameters: Hyperparameters,
-    thresholds: TailoringSettings,
     split: TimeSplit,
+    tau: float,
+    min_customers: int,
     rounds: int,
 ) -> dict[str, Any]:
-    """choose_strategy with the tenant's tailoring thresholds, as JSON."""
+    """choose_path with the tenant's tailoring thresholds, as JSON: the path, every candidate, discovery's."""
     events = data.events
-    decision = choose_strategy(
+    decision = choose_path(
         events.customer_ids,
         events.item_ids,
         events.times,
         events.weights,
+        split=split,
         item_features=data.item_features,
         user_features=data.user_features,
         customer_segments=data.segments,
         hyperparameters=hyperparameters,
-        split=split,
         k=K,
-        tau=thresholds.tau,
-        min_customers=thresholds.min_customers,
-        min_events_per_customer=math.ceil(thresholds.min_events_per_customer),
+        tau=tau,
+        min_customers=min_customers,
         rounds=rounds,
     )
-    return decision.to_dict()
+    paths: dict[str, Any] = decision.to_dict()
+    # The discovery gate's figures stay where they were (strategy, hit_rates, comparisons): `strategy`
+    # serves a customer with nothing to remember, or one who asks to hide what they bought.
+    discovery: dict[str, Any] = paths.pop("discovery") or {
+        "strategy": "popular",
+        "hit_rates": {},
+        "comparisons": {},
+    }
+    remembering = {name: paths.pop(name) for name in ("customers_evaluated", "held_out_items", "comparisons")}
+    return {**discovery, "discovery_reason": discovery.get("reason"), **paths, "remembering": remembering}

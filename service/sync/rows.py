@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from service.bulk.checks import (
@@ -22,8 +22,9 @@ from service.bulk.checks import (
 
 SOURCES = frozenset({"stated", "crm", "inferred"})
 MAX_PREFERENCES = 1_000
-# Timestamps that PostgreSQL reads exactly as datetime.fromisoformat does, so COPY can take them as sent.
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)", re.ASCII)
+# Timestamps that PostgreSQL reads exactly as datetime.fromisoformat does, so COPY can take them as sent
+# (offsets up to 15:59 only: PostgreSQL refuses larger ones, which are sent converted to UTC).
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-](0\d|1[0-5]):\d\d)", re.ASCII)
 _CUSTOMER_FIELDS = frozenset({"external_id", "traits", "consent", "preferences", "source_updated_at"})
 _CONSENT_FIELDS = frozenset({"personalization", "profiling"})
 _PREFERENCE_FIELDS = frozenset({"attribute", "value", "weight", "source"})
@@ -88,5 +89,5 @@ def customer_row(raw: Any) -> CustomerRow:
         consent_profiling=boolean(consent("profiling", MISSING), "consent.profiling"),
         preferences=preferences(get("preferences"), "preferences"),
         source_updated_at=when,
-        source_updated_at_text=at if _RFC3339.fullmatch(at) else when.isoformat(),
+        source_updated_at_text=at if _RFC3339.fullmatch(at) else when.astimezone(UTC).isoformat(),
     )

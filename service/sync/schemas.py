@@ -5,19 +5,19 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, Field
 
 from service.profiles.schemas import Consent, CustomerPublic, PreferenceIn
-from service.schemas import ExternalId, StrictModel
+from service.schemas import ExternalId, JsonObject, StrictModel, Timestamp
 
 
 class CustomerSyncRow(StrictModel):
     """One row of a customer sync batch (checked by service.sync.rows, documented here)."""
 
     external_id: ExternalId
-    traits: dict[str, object] = Field(description="Anything the CRM knows; replaces the stored traits.")
+    traits: JsonObject = Field(description="Anything the CRM knows; replaces the stored traits.")
     consent: Consent
     preferences: list[PreferenceIn] | None = Field(
         default=None, max_length=1_000, description="Omitted or null: kept; a list replaces them all."
     )
-    source_updated_at: AwareDatetime = Field(description="The CRM's own timestamp of this version.")
+    source_updated_at: Timestamp = Field(description="The CRM's own timestamp of this version.")
 
 
 class Change(BaseModel):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.catalog.models import Attribute
-from service.db import is_postgres
+from service.db import UTCDateTime, is_postgres
 from service.tailoring.models import AttributeResult, TailoringSettings
 
 # Each customer's choices of one attribute's values: through the items they chose, and directly.
@@ -57,23 +57,34 @@ _STATED = sa.text("""
 
 # One customer's weighted choices of every attribute (kind 0), then the customer's stated preferences
 # (kind 1), in one round trip.
+# Per chosen value: summed weight, purchases (positive weight) and the latest of them; stated weights.
 _CUSTOMER_CHOICES = sa.text("""
-    SELECT 0, iv.attribute, iv.value, SUM(e.weight)
+    SELECT 0 AS kind, iv.attribute, iv.value, SUM(e.weight) AS weight,
+        SUM(CASE WHEN e.weight > 0 THEN 1 ELSE 0 END) AS times,
+        MAX(CASE WHEN e.weight > 0 THEN e.occurred_at END) AS latest
     FROM events e
     JOIN item_values iv ON iv.tenant_id = e.tenant_id AND iv.item_id = e.item_id
     WHERE e.customer_id = :customer_id AND e.tenant_id = :tenant_id
       AND (e.attribute IS NULL OR e.attribute <> iv.attribute)
     GROUP BY iv.attribute, iv.value
     UNION ALL
-    SELECT 0, e.attribute, e.value, SUM(e.weight)
+    SELECT 0, e.attribute, e.value, SUM(e.weight), SUM(CASE WHEN e.weight > 0 THEN 1 ELSE 0 END),
+        MAX(CASE WHEN e.weight > 0 THEN e.occurred_at END)
     FROM events e
     WHERE e.customer_id = :customer_id AND e.tenant_id = :tenant_id AND e.attribute IS NOT NULL
     GROUP BY e.attribute, e.value
     UNION ALL
-    SELECT 1, p.attribute, p.value, p.weight
+    SELECT 1, p.attribute, p.value, p.weight, 0, NULL
     FROM preferences p
     WHERE p.customer_id = :customer_id
-""")
+""").columns(
+    sa.column("kind", sa.Integer),
+    sa.column("attribute", sa.String),
+    sa.column("value", sa.String),
+    sa.column("weight", sa.Float),
+    sa.column("times", sa.Integer),
+    sa.column("latest", UTCDateTime()),
+)
 
 
 @dataclass(frozen=True)
@@ -114,18 +125,32 @@ def split_counts(session: Session, tenant_id: int, attribute: str) -> SplitCount
 Weights = dict[str, dict[str, float]]
 
 
-def customer_choices(session: Session, tenant_id: int, customer_id: int) -> tuple[Weights, Weights]:
-    """One customer's weighted choices and stated preferences, each as attribute -> value -> weight."""
-    counts: Weights = {}
-    stated: Weights = {}
+@dataclass(frozen=True)
+class CustomerChoices:
+    """One customer's weighted choices and stated preferences (attribute -> value -> weight), and
+    how often and when last each value was bought (attribute -> value -> (times, latest))."""
+
+    counts: Weights
+    stated: Weights
+    bought: dict[str, dict[str, tuple[int, datetime]]]
+
+
+def customer_choices(session: Session, tenant_id: int, customer_id: int) -> CustomerChoices:
+    """One customer's choices, stated preferences and purchase memory per attribute value."""
+    found = CustomerChoices({}, {}, {})
     params = {"tenant_id": tenant_id, "customer_id": customer_id}
-    for kind, attribute, value, weight in session.execute(_CUSTOMER_CHOICES, params):
+    for kind, attribute, value, weight, times, latest in session.execute(_CUSTOMER_CHOICES, params):
         if kind:
-            stated.setdefault(attribute, {})[value] = float(weight)
-        else:
-            by_value = counts.setdefault(attribute, {})
-            by_value[value] = by_value.get(value, 0.0) + float(weight)
-    return counts, stated
+            found.stated.setdefault(attribute, {})[value] = float(weight)
+            continue
+        by_value = found.counts.setdefault(attribute, {})
+        by_value[value] = by_value.get(value, 0.0) + float(weight)
+        if times and latest is not None:
+            before = found.bought.setdefault(attribute, {}).get(value)
+            if before is not None:
+                times, latest = times + before[0], max(latest, before[1])
+            found.bought[attribute][value] = (int(times), latest)
+    return found
 
 
 def get_settings(session: Session, tenant_id: int) -> TailoringSettings | None:

@@ -10,6 +10,7 @@ from service.auth import Marketer, MarketerOrStorefront, Storefront
 from service.db import SessionDep
 from service.jobs import service as jobs
 from service.jobs.schemas import RunPublic
+from service.pagination import RowId
 from service.schemas import Page
 from service.tailoring import service
 from service.tailoring.schemas import (
@@ -36,7 +37,7 @@ def start_run(
 
 
 @router.get("/v1/tailoring/runs/{run_id}", response_model=RunPublic)
-def get_run(run_id: int, caller: Marketer, session: SessionDep) -> Any:
+def get_run(run_id: RowId, caller: Marketer, session: SessionDep) -> Any:
     """A scoring run's status, progress and outcome."""
     return jobs.get_run(session, caller.tenant_id, service.SCORING, run_id)
 

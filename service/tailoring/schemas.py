@@ -127,6 +127,11 @@ class PlanEntry(BaseModel):
     experiment: dict[str, Any] | None = Field(
         default=None, description="`{id, arm}` when a running holdout experiment decides this attribute."
     )
+    usual: dict[str, Any] | None = Field(
+        default=None,
+        description="Where tailoring pays: the value the customer chose most (the latest on a tie), "
+        "`{value, times, last_days_ago}`, once chosen at least twice.",
+    )
 
 
 class TailoringPlan(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from recommender.value.counts import AttributeCounts
+from recommender.value.score import AttributeScore
 from recommender.value.scorer import ScorerSettings, score_attribute
 from service.catalog import repository as catalog
 from service.db import session_scope
@@ -19,6 +21,10 @@ from service.jobs.runner import Progress
 from service.tailoring import repository
 from service.tailoring.models import AttributeResult
 from service.tailoring.thresholds import effective_settings
+
+logger = logging.getLogger("tailorwise.tailoring")
+# Attributes a touchpoint serves one value of at a time: a phase's relationship type (judged at k = 1).
+ONE_SLOT_PREFIX = "relationship:"
 
 
 def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:
@@ -60,12 +66,18 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         min_events_per_customer=settings.min_events_per_customer,
     )
     results: list[AttributeResult] = []
+    skipped: list[dict[str, str]] = []
     for position, name in enumerate(names):
         progress(position / max(len(names), 1), f"scoring {name} ({position + 1}/{len(names)})")
         with session_scope(engine) as session:
             split = repository.split_counts(session, run.tenant_id, name)
         counts, labels = counts_from(split)
-        score = score_attribute(counts, scorer, slots=slots[name])
+        one_slot = 1 if name.startswith(ONE_SLOT_PREFIX) else None
+        score = _score_or_reason(counts, labels, scorer, slots[name] or one_slot)
+        if isinstance(score, str):
+            logger.warning("run %s skips attribute %s: %s", run.id, name, score)
+            skipped.append({"attribute": name, "reason": score})
+            score = unscorable(score, len(labels), scorer.k or 1)
         results.append(
             AttributeResult(
                 tenant_id=run.tenant_id,
@@ -78,6 +90,39 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
 
     def write(session: Session) -> dict[str, Any]:
         repository.add_results(session, results)
-        return {"attributes": [r.attribute for r in results]}
+        scored = [r.attribute for r in results if r.attribute not in {s["attribute"] for s in skipped}]
+        return {"attributes": scored, "skipped": skipped}
 
     return write
+
+
+def _score_or_reason(
+    counts: AttributeCounts, labels: list[str], scorer: ScorerSettings, slots: int | None
+) -> AttributeScore | str:
+    """The attribute's score, or why the scorer cannot score it (a numeric failure skips only it)."""
+    if not labels:
+        return "no item carries a value of it, so no choice of one is known"
+    try:
+        return score_attribute(counts, scorer, slots=slots)
+    except (ArithmeticError, ValueError) as exc:
+        return f"the scorer could not score it ({type(exc).__name__})"
+
+
+def unscorable(reason: str, n_values: int, k: int) -> AttributeScore:
+    """A score that measured nothing and says why: its decision is undetermined with this reason."""
+    return AttributeScore(
+        k=k,
+        n_values=n_values,
+        customers=0,
+        events=0.0,
+        events_per_customer=0.0,
+        evaluated_customers=0,
+        held_out_events=0.0,
+        sufficient_data=False,
+        insufficient_reason=reason,
+        phi=None,
+        lift=None,
+        delta_hit=None,
+        hit_rate=None,
+        population_hit_rate=None,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -33,6 +34,8 @@ from service.tailoring.schemas import (
 from service.tailoring.thresholds import effective_settings, or_defaults, thresholds_for
 
 SCORING = "scoring"
+# A value is the customer's usual once chosen this many times.
+MIN_USUAL = 2
 
 
 def queue_run(session: Session, tenant_id: int, caller: Caller | None, attribute: str | None) -> Run:
@@ -127,8 +130,10 @@ def plan_for(session: Session, tenant_id: int, external_id: str, top: int = 3) -
 def plan_of(session: Session, tenant_id: int, customer: Customer, top: int = 3) -> TailoringPlan:
     """plan_for of a customer row already read: its choices, stated preferences and decisions in force."""
     allowed = customer.consent_personalization
-    counts, stated = (
-        repository.customer_choices(session, tenant_id, customer.id or 0) if allowed else ({}, {})
+    choices = (
+        repository.customer_choices(session, tenant_id, customer.id or 0)
+        if allowed
+        else repository.CustomerChoices({}, {}, {})
     )
     entries = []
     for public, decision, parsed in current_decisions(session, tenant_id):
@@ -139,9 +144,7 @@ def plan_of(session: Session, tenant_id: int, customer: Customer, top: int = 3) 
                 _default_entry(public, "tailoring pays, but the customer has not consented to it.")
             )
         else:
-            entries.append(
-                _experimented_entry(tenant_id, customer, public, decision, parsed, counts, stated, top)
-            )
+            entries.append(_experimented_entry(tenant_id, customer, public, decision, parsed, choices, top))
     reason = (
         "Personalized where the scorer says it pays."
         if allowed
@@ -158,8 +161,7 @@ def _experimented_entry(
     public: DecisionPublic,
     decision: Decision,
     parsed: ParsedResult,
-    counts: dict[str, dict[str, float]],
-    stated: dict[str, dict[str, float]],
+    choices: repository.CustomerChoices,
     top: int,
 ) -> PlanEntry:
     """A tailored attribute as holdout experiments have it: switched off, held out, or tailored."""
@@ -171,7 +173,7 @@ def _experimented_entry(
     if arm is not None and arm.held_out:
         entry = _default_entry(public, arm.reason())
     else:
-        entry = _tailored_entry(public, decision, parsed, counts, stated, top)
+        entry = _tailored_entry(public, decision, parsed, choices, top)
         if arm is not None:
             entry.reason += f" {arm.reason()}"
     if measured is not None:
@@ -184,24 +186,40 @@ def _tailored_entry(
     public: DecisionPublic,
     decision: Decision,
     parsed: ParsedResult,
-    counts: dict[str, dict[str, float]],
-    stated: dict[str, dict[str, float]],
+    choices: repository.CustomerChoices,
     top: int,
 ) -> PlanEntry:
-    """The customer's most likely values from the scorer's shrinkage model, or the default if unknown."""
-    own = {parsed.index[v]: w for v, w in counts.get(public.attribute, {}).items() if v in parsed.index}
-    said = {parsed.index[v]: w for v, w in stated.get(public.attribute, {}).items() if v in parsed.index}
+    """The customer's most likely values from the scorer's shrinkage model and their usual, if any."""
+    counts, stated = choices.counts.get(public.attribute, {}), choices.stated.get(public.attribute, {})
+    own = {parsed.index[v]: w for v, w in counts.items() if v in parsed.index}
+    said = {parsed.index[v]: w for v, w in stated.items() if v in parsed.index}
     if not own and not said:
         return _default_entry(
             public, "worth tailoring, but nothing is known yet about this customer's choices."
         )
     best = personal_distribution(own, said, parsed.score, top=top)
+    usual = _usual(choices.bought.get(public.attribute, {}))
+    reason = f"Tailored ({public.level}): {decision.explanation}"
+    if usual is not None:
+        reason += f" Your usual: {usual['value']}, chosen {usual['times']} times."
     return PlanEntry(
         attribute=public.attribute,
         tailored=True,
         values=[{"value": parsed.labels[i], "probability": round(p, 4)} for i, p in best],
-        reason=f"Tailored ({public.level}): {decision.explanation}",
+        reason=reason,
+        usual=usual,
     )
+
+
+def _usual(bought: dict[str, tuple[int, datetime]]) -> dict[str, Any] | None:
+    """The value chosen most often (the latest on a tie), if chosen at least MIN_USUAL times."""
+    if not bought:
+        return None
+    value, (times, latest) = max(bought.items(), key=lambda entry: entry[1])
+    if times < MIN_USUAL:
+        return None
+    days = max(0, (utcnow() - latest).days)
+    return {"value": value, "times": times, "last_days_ago": days}
 
 
 def _default_entry(public: DecisionPublic, why: str) -> PlanEntry:

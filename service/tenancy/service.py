@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -29,6 +30,8 @@ class IssuedKey:
     key: str
     tenant_id: int
     role: Role
+    key_id: int
+    expires_at: datetime | None = None
 
 
 def create_tenant(session: Session, name: str, *, personalization_by_default: bool = True) -> Tenant:
@@ -43,20 +46,75 @@ def create_tenant(session: Session, name: str, *, personalization_by_default: bo
     return tenant
 
 
-def issue_key(session: Session, tenant_name: str, role: str) -> IssuedKey:
-    """Create a random key for a tenant and role; only its hash is stored."""
-    tenant = repository.get_tenant_by_name(session, tenant_name)
-    if tenant is None or tenant.id is None:
-        raise NotFound(f"No tenant named {tenant_name!r}.")
+def issue_key(session: Session, tenant_name: str, role: str, expires_at: datetime | None = None) -> IssuedKey:
+    """Create a random key for a tenant and role, optionally expiring; only its hash is stored."""
+    return issue_key_for(session, tenant_id_of(session, tenant_name), role, expires_at)
+
+
+def issue_key_for(session: Session, tenant_id: int, role: str, expires_at: datetime | None) -> IssuedKey:
+    """Create a random key of a role for a tenant, optionally expiring."""
     try:
         parsed_role = Role(role)
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
         raise Unprocessable(f"Unknown role {role!r}; use one of {allowed}.") from None
+    if expires_at is not None and expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    if expires_at is not None and expires_at <= utcnow():
+        raise Unprocessable("A key cannot expire in the past.", errors=[field_error("expires_at", "past")])
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(tenant_id=tenant.id, role=parsed_role.value, prefix=key[:10], key_hash=hash_key(key))
+    row = ApiKey(
+        tenant_id=tenant_id,
+        role=parsed_role.value,
+        prefix=key[:10],
+        key_hash=hash_key(key),
+        expires_at=expires_at,
+    )
     repository.add(session, row)
-    return IssuedKey(key=key, tenant_id=tenant.id, role=parsed_role)
+    assert row.id is not None
+    return IssuedKey(key=key, tenant_id=tenant_id, role=parsed_role, key_id=row.id, expires_at=expires_at)
+
+
+def list_keys(session: Session, tenant_id: int) -> Sequence[ApiKey]:
+    """The tenant's keys, revoked and expired ones included, oldest first."""
+    return repository.list_keys(session, tenant_id)
+
+
+def _live_key(session: Session, tenant_id: int, key_id: int) -> ApiKey:
+    """The tenant's key, unrevoked (404 otherwise)."""
+    row = repository.get_key(session, tenant_id, key_id)
+    if row is None:
+        raise NotFound(f"No key {key_id} for this tenant.")
+    if row.revoked_at is not None:
+        raise Conflict(f"Key {key_id} is already revoked.")
+    return row
+
+
+def revoke_key(session: Session, tenant_id: int, key_id: int) -> ApiKey:
+    """Revoke a key now; every server process drops it when the change is committed (see KeyCache)."""
+    row = _live_key(session, tenant_id, key_id)
+    row.revoked_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def rotate_key(session: Session, tenant_id: int, key_id: int, grace: timedelta) -> tuple[IssuedKey, ApiKey]:
+    """A new key of the old one's role; the old one expires after `grace` (sooner if it already would)."""
+    old = _live_key(session, tenant_id, key_id)
+    ends = utcnow() + grace
+    old.expires_at = ends if old.expires_at is None else min(old.expires_at, ends)
+    session.add(old)
+    issued = issue_key_for(session, tenant_id, old.role, None)
+    return issued, old
+
+
+def tenant_id_of(session: Session, tenant_name: str) -> int:
+    """The id of the tenant with this name (404 otherwise)."""
+    tenant = repository.get_tenant_by_name(session, tenant_name)
+    if tenant is None or tenant.id is None:
+        raise NotFound(f"No tenant named {tenant_name!r}.")
+    return tenant.id
 
 
 @dataclass(frozen=True)

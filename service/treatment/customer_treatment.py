@@ -9,12 +9,15 @@ from service.engagement.service import phase_engagement
 from service.errors import NotFound
 from service.holdouts import TOUCHPOINT, ArmOf, current
 from service.profiles.models import Customer
+from service.relationships.models import RelationshipSettings
+from service.relationships.service import offer_in
 from service.tailoring.schemas import PlanEntry
 from service.tailoring.service import plan_of
 from service.treatment import repository
 from service.treatment.evidence import measured_at, treatment_pays
 from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
 from service.treatment.policy import STANDARD, Priority, priority_for
+from service.treatment.relationship_verdict import relationship_verdict
 from service.treatment.schemas import (
     ExitRamp,
     TreatmentDecision,
@@ -81,7 +84,7 @@ def experimented(
 
 
 def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: str) -> TreatmentDecision:
-    """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
+    """Priority, routing, recognition, engagement, exit ramp, attributes and relationship, each with why."""
     view = repository.treatment_view(session, tenant_id, touchpoint_name, external_id)
     if view is None:
         raise NotFound(f"No touchpoint {touchpoint_name!r}.")
@@ -121,6 +124,14 @@ def decide(session: Session, tenant_id: int, external_id: str, touchpoint_name: 
         engagement_mode=engagement.mode,
         exit_ramp=exit_ramp,
         attributes=attributes,
+        relationship=offer_in(
+            session,
+            view.customer,
+            touchpoint.journey_phase,
+            view.relationship_settings or RelationshipSettings(tenant_id=tenant_id),
+            view.relationship_stated,
+            relationship_verdict,
+        ),
         reasons=TreatmentReasons(
             priority=priority.reason,
             engagement_mode=engagement.reason,

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from service.engagement.models import EngagementObservation, EngagementPreference
 from service.profiles.models import Customer, Event
+from service.relationships.models import RelationshipPreference, RelationshipSettings
 from service.treatment.models import CustomerValue, Touchpoint, TreatmentSettings
 from service.treatment.rfm import Purchases
 
@@ -47,7 +48,7 @@ def delete_touchpoint(session: Session, touchpoint: Touchpoint) -> None:
 
 @dataclass(frozen=True)
 class TreatmentView:
-    """A touchpoint, the tenant's settings, and the customer with its value and engagement in the phase."""
+    """A touchpoint, the tenant's settings, the customer with its value, engagement and relationship there."""
 
     touchpoint: Touchpoint
     settings: TreatmentSettings | None
@@ -55,20 +56,29 @@ class TreatmentView:
     value: CustomerValue | None
     stated: EngagementPreference | None
     observed: EngagementObservation | None
+    relationship_settings: RelationshipSettings | None
+    relationship_stated: RelationshipPreference | None
 
 
 def _treatment_view() -> sa.Select:
     """The statement behind treatment_view, built once; binds tenant_id, touchpoint and external_id."""
     tenant = Touchpoint.tenant_id
-    same_customer = (CustomerValue, EngagementPreference, EngagementObservation)
-    value, stated, observed = (
+    same_customer = (CustomerValue, EngagementPreference, EngagementObservation, RelationshipPreference)
+    value, stated, observed, relationship = (
         sa.and_(col(t.customer_id) == Customer.id, col(t.tenant_id) == tenant) for t in same_customer
     )
     customer = sa.and_(
         col(Customer.tenant_id) == tenant, col(Customer.external_id) == sa.bindparam("external_id")
     )
     return (
-        sa.select(Touchpoint, TreatmentSettings, Customer, *same_customer)
+        sa.select(
+            Touchpoint,
+            TreatmentSettings,
+            Customer,
+            *same_customer[:3],
+            RelationshipSettings,
+            RelationshipPreference,
+        )
         .outerjoin(TreatmentSettings, col(TreatmentSettings.tenant_id) == tenant)
         .outerjoin(Customer, customer)
         .outerjoin(CustomerValue, value)
@@ -79,6 +89,11 @@ def _treatment_view() -> sa.Select:
         .outerjoin(
             EngagementObservation,
             sa.and_(observed, col(EngagementObservation.journey_phase) == Touchpoint.journey_phase),
+        )
+        .outerjoin(RelationshipSettings, col(RelationshipSettings.tenant_id) == tenant)
+        .outerjoin(
+            RelationshipPreference,
+            sa.and_(relationship, col(RelationshipPreference.journey_phase) == Touchpoint.journey_phase),
         )
         .where(
             col(Touchpoint.tenant_id) == sa.bindparam("tenant_id"),

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from service.engagement.schemas import EngagementMode
-from service.schemas import Name, StrictModel
+from service.relationships.schemas import RelationshipOffer
+from service.schemas import Name, StorableText, StrictModel
 from service.tailoring.schemas import PlanEntry
 
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), StorableText]
 
 
 class TreatmentMode(StrEnum):
@@ -133,6 +134,10 @@ class TreatmentDecision(BaseModel):
     engagement_mode: EngagementMode
     exit_ramp: ExitRamp = Field(description="Always present: a way to reach a person.")
     attributes: list[PlanEntry] = Field(description="The touchpoint's attributes: tailored, or the default.")
+    relationship: RelationshipOffer = Field(
+        description="The relationship type offered in the touchpoint's phase, with its reason and the exit "
+        "ramp back to top-down (always present)."
+    )
     reasons: TreatmentReasons
     experiment: dict[str, Any] | None = Field(
         default=None, description="`{id, arm}` when a running holdout experiment decides the priority."

@@ -86,3 +86,38 @@ def test_neighbours_lend_their_items_to_similar_customers() -> None:
 def test_blend_fills_discovery_slots_without_duplicates() -> None:
     assert blend_lists([1, 2, 3, 4], [2, 9, 8, 7], k=5, discovery_slots=2) == [1, 2, 3, 9, 8]
     assert blend_lists([], [9, 8], k=3, discovery_slots=1) == [9, 8]
+
+
+def test_recall_ranks_own_items_with_new_purchases_and_leaves_the_model_unchanged() -> None:
+    times = np.array([0.0, 1.0, 2.0, 3.0, 10.0]) * DAY
+    model = RepeatModel.fit([0, 0, 0, 0, 1], [1, 1, 1, 2, 3], times, n_items=6, settings=RepeatSettings(5.0))
+    now = 20.0 * DAY
+    recalled = model.recall(0, 5, now=now)
+    assert [r.position for r in recalled] == [1, 2]
+    assert recalled[0].reason == RepeatReason(3, 18.0)
+    # A purchase since the fit (at `now`) weighs 2^(10 days / 5) of one at the model's latest event.
+    fresh = model.recall(0, 5, new_items={2, 4}, now=now)
+    assert [r.position for r in fresh] == [2, 4, 1]
+    assert [r.score for r in fresh[:2]] == pytest.approx([4.0 + 2.0 ** (-7 / 5), 4.0])
+    assert {r.position: r.reason.times_bought for r in fresh} == {1: 3, 2: 2, 4: 1}
+    assert [r.position for r in model.recall(0, 5, now=now)] == [1, 2]
+    assert [r.position for r in model.recall(0, 5, now=now, min_times=2)] == [1]
+    within = np.ones(6, dtype=bool)
+    within[1] = False
+    assert [r.position for r in model.recall(0, 5, now=now, hidden=[{2}], within=within)] == []
+    assert (
+        model.recall(model.n_users, 5, new_items={5}, now=now)[0].reason.text
+        == "bought once, last 0 days ago"
+    )
+
+
+def test_a_saved_model_loads_with_the_same_rows_and_settings() -> None:
+    rng = np.random.default_rng(2)
+    users, items = rng.integers(15, size=300), rng.integers(25, size=300)
+    times = rng.uniform(0, 90, 300) * DAY
+    model = RepeatModel.fit(users, items, times, settings=RepeatSettings(30.0, neighbours=3, own_weight=0.6))
+    loaded = RepeatModel.load(model.save())
+    assert loaded.settings == model.settings and loaded.reference_time == model.reference_time
+    for user in range(15):
+        assert np.allclose(loaded.scores(user), model.scores(user))
+        assert model.recall(user, 5, now=100 * DAY) == loaded.recall(user, 5, now=100 * DAY)

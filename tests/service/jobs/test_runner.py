@@ -25,11 +25,13 @@ def acme(db) -> int:
         return tenancy.create_tenant(session, "acme").id or 0
 
 
-def queued(db, tenant_id: int, kind: str = "scoring") -> int:
-    """A queued run of the tenant."""
+def queued(db, tenant_id: int, kind: str = "scoring", status: str = "queued") -> int:
+    """A run of the tenant (queued unless said otherwise: one queued or running run per kind)."""
     with session_scope(db.engine) as session:
-        run = Run(tenant_id=tenant_id, kind=kind, params={}, requested_by="test")
-        return repository.add(session, run).id or 0
+        added = repository.add(session, Run(tenant_id=tenant_id, kind=kind, params={}, requested_by="test"))
+        assert added is not None and added.id is not None
+        added.status = status
+        return added.id
 
 
 def succeeding(engine: Engine, run: Run, progress: runner.Progress) -> Callable[[Session], dict[str, Any]]:
@@ -76,7 +78,7 @@ def test_a_failed_run_is_recorded_and_an_inline_run_raises(db, acme: int) -> Non
 
 
 def test_runs_are_paged_newest_first(db, acme: int) -> None:
-    ids = [queued(db, acme)] + [queued(db, acme, kind="training") for _ in range(2)]
+    ids = [queued(db, acme)] + [queued(db, acme, kind="training", status="succeeded") for _ in range(2)]
     with session_scope(db.engine) as session:
         page = runs_page(session, acme, "training", None, 1)
         assert [r.id for r in page.items] == [ids[2]] and page.next_cursor is not None

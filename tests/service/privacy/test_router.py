@@ -44,6 +44,7 @@ def test_erasure_leaves_no_row_of_the_customer(client: TestClient, make_key, db)
         "preferences": 1,
         "events": 2,
         "experiment_exposures": 0,
+        "model_entries": 0,
     }
     assert client.get("/v1/customers/c-1", headers=crm).status_code == 404
     with db.engine.connect() as connection:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from fastapi.testclient import TestClient
 
 import service.tailoring.scoring as scoring
+from tests.service.tailoring.conftest import bookstore_events
 
 
 def decisions(client: TestClient, headers: dict[str, str]) -> dict[str, dict]:
@@ -21,7 +24,7 @@ def test_run_is_a_status_resource(client: TestClient, bookstore, run_to_end) -> 
     assert body["status"] in ("queued", "running", "succeeded") and body["params"] == {"attribute": "genre"}
     run = run_to_end(f"/v1/tailoring/runs/{body['id']}", bookstore["marketer"])
     assert run["status"] == "succeeded" and run["progress"] == 1.0
-    assert run["summary"] == {"attributes": ["genre"]}
+    assert run["summary"] == {"attributes": ["genre"], "skipped": []}
     listed = client.get("/v1/tailoring/runs", headers=bookstore["marketer"]).json()
     assert [r["id"] for r in listed["items"]] == [body["id"]]
 
@@ -96,6 +99,20 @@ def test_plan_tailors_genre_to_the_customer(client: TestClient, scored) -> None:
     assert by_attribute["format"]["tailored"] is False and by_attribute["format"]["values"]
 
 
+def test_plan_names_the_customers_usual_value_where_tailoring_pays(client: TestClient, scored) -> None:
+    bought = [e for e in bookstore_events() if e["customer_id"] == "c-3"]
+    genres = Counter(f"g{int(e['item_id'].split('-')[1]) % 10}" for e in bought)
+    latest = {f"g{int(e['item_id'].split('-')[1]) % 10}": e["occurred_at"] for e in bought}
+    usual, times = max(genres.items(), key=lambda entry: (entry[1], latest[entry[0]]))
+    plan = client.get("/v1/customers/c-3/tailoring", headers=scored["storefront"]).json()
+    by_attribute = {entry["attribute"]: entry for entry in plan["attributes"]}
+    genre = by_attribute["genre"]
+    assert genre["usual"]["value"] == usual and genre["usual"]["times"] == times >= 2
+    assert genre["usual"]["last_days_ago"] >= 0
+    assert f"Your usual: {usual}, chosen {times} times." in genre["reason"]
+    assert by_attribute["format"]["tailored"] is False and by_attribute["format"]["usual"] is None
+
+
 def test_plan_without_consent_is_all_default(client: TestClient, scored) -> None:
     client.put(
         "/v1/customers/c-3",
@@ -117,7 +134,7 @@ def test_failed_run_leaves_previous_results(client: TestClient, scored, run_to_e
     monkeypatch.setattr(scoring, "score_attribute", broken)
     started = client.post("/v1/tailoring/runs", json={}, headers=marketer).json()
     run = run_to_end(f"/v1/tailoring/runs/{started['id']}", marketer)
-    assert run["status"] == "failed" and "scorer exploded" in run["error"]
+    assert run["status"] == "failed" and run["error"].startswith("RuntimeError")
     assert decisions(client, marketer) == before
 
 

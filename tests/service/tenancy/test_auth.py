@@ -58,7 +58,7 @@ class CountingKeyCache(KeyCache):
 
     reads = 0
 
-    def _load(self, digests: list[str]) -> list[Caller | None]:
+    def _load(self, digests: list[str]) -> list[tuple[Caller | None, float]]:
         self.reads += 1
         return super()._load(digests)
 

@@ -1,0 +1,1 @@
+"""API keys managed by the tenant's admin: list, create, revoke, rotate."""
