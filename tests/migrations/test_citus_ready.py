@@ -13,9 +13,9 @@ from sqlalchemy.dialects import postgresql
 
 from service.models import metadata
 
-# Small tables read across tenants (a key is looked up by its hash before its tenant is known):
-# reference tables in Citus, copied to every node.
-REFERENCE_TABLES = {"tenants", "api_keys"}
+# Small tables read across tenants (a key, or a dashboard session, is looked up by its hash before its
+# tenant is known): reference tables in Citus, copied to every node.
+REFERENCE_TABLES = {"tenants", "api_keys", "dashboard_sessions"}
 # Primary keys on a surrogate id alone (documented exceptions; Citus needs (tenant_id, id)).
 PRIMARY_KEYS_WITHOUT_TENANT = {
     "attribute_results",
