@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # Requests a second per key, by role, in each server process (0: unlimited); bursts of that many
     # times `rate_limit_burst_seconds`. JSON in the environment: TAILORWISE_RATE_LIMITS='{"crm": 50}'.
     rate_limits: dict[str, float] = Field(
-        default_factory=lambda: {"admin": 20.0, "marketer": 20.0, "crm": 500.0, "storefront": 10_000.0}
+        default_factory=lambda: {"admin": 100.0, "marketer": 100.0, "crm": 500.0, "storefront": 10_000.0}
     )
     rate_limit_burst_seconds: float = Field(default=2.0, gt=0)
 

@@ -120,6 +120,7 @@ def settings(db: Database) -> Settings:
         max_sync_rows=1_000,
         key_cache_seconds=0,
         runs_in="process",
+        rate_limits={},
     )
 
 

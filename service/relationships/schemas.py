@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.schemas import StrictModel
+from service.schemas import StorableText, StrictModel
 
 # A phase's name fits in an attribute name after the prefix "relationship:" (100 characters).
 Phase = Annotated[str, StringConstraints(min_length=1, max_length=87, pattern=r"^[A-Za-z0-9_.-]+$")]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), StorableText]
 
 
 class RelationshipType(StrEnum):

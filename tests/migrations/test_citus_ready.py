@@ -27,9 +27,12 @@ PRIMARY_KEYS_WITHOUT_TENANT = {
     "engagement_observations",
     "engagement_preferences",
     "events",
+    "experiment_exposures",
+    "experiments",
     "items",
     "model_versions",
     "preferences",
+    "relationship_preferences",
     "runs",
     "touchpoints",
 }
@@ -42,8 +45,11 @@ FOREIGN_KEYS_WITHOUT_TENANT = {
     ("engagement_observations", "run_id"),
     ("engagement_preferences", "customer_id"),
     ("events", "customer_id"),
+    ("experiment_exposures", "customer_id"),
+    ("experiment_exposures", "experiment_id"),
     ("model_versions", "run_id"),
     ("preferences", "customer_id"),
+    ("relationship_preferences", "customer_id"),
 }
 UNIQUES_WITHOUT_TENANT = {("preferences", ("customer_id", "attribute", "value"))}
 

@@ -27,7 +27,9 @@ def admin_client(sqlite_template: Path, tmp_path: Path) -> Iterator[AdminClient]
     """A test client on a copied SQLite database, and an admin key's headers."""
     path = tmp_path / "conformance.db"
     shutil.copy(sqlite_template, path)
-    settings = Settings(database_url=f"sqlite:///{path}", environment="test", max_body_bytes=64 * 1024)
+    settings = Settings(
+        database_url=f"sqlite:///{path}", environment="test", max_body_bytes=64 * 1024, rate_limits={}
+    )
     engine = create_db_engine(settings)
     with session_scope(engine) as session:
         tenancy.create_tenant(session, "acme", personalization_by_default=True)
