@@ -82,7 +82,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/v1/keys/{key_id}/revoke"): Operation("revokeKey", (404,)),
     ("POST", "/v1/keys/{key_id}/rotate"): Operation("rotateKey", (404,)),
     ("GET", "/v1/schedules"): Operation("listSchedules"),
-    ("PUT", "/v1/schedules/{kind}"): Operation("putSchedule"),
+    ("PUT", "/v1/schedules/{kind}"): Operation("putSchedule", (404,)),
     ("DELETE", "/v1/schedules/{kind}"): Operation("deleteSchedule", (404,)),
 }
 
@@ -105,7 +105,7 @@ TAGS = [
 
 DESCRIPTIONS = {
     201: "Created.",
-    400: "The body is not valid JSON, or a cursor is not one the service issued.",
+    400: "The body is not valid JSON, a cursor is not one the service issued, or a value holds NUL.",
     401: "No API key, or one the service does not know.",
     403: "The key's role may not call this operation.",
     404: "The resource does not exist for the caller's tenant.",
@@ -145,7 +145,6 @@ RETRY_AFTER = {
     "description": "Seconds to wait before retrying.",
     "schema": {"type": "integer", "minimum": 0},
 }
-_CURSORS = frozenset({"cursor", "after"})
 
 
 def operation_id(route: APIRoute) -> str:
@@ -179,10 +178,10 @@ def error_statuses(path: str, operation: dict[str, Any], own: tuple[int, ...]) -
     if operation.get("security"):
         statuses |= {401, 403}
     parameters = operation.get("parameters", [])
-    if parameters:
-        statuses.add(422)
-    if any(p.get("name") in _CURSORS for p in parameters):
-        statuses.add(400)
+    if parameters:  # 400: a NUL character in a path or query value; 422: a value out of its bounds
+        statuses |= {400, 422}
+    if operation.get("security"):
+        statuses.add(429)
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}
     return statuses

@@ -36,8 +36,11 @@ class ExperimentsWorker:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Load the registry now, then work in a background thread."""
-        self.refresh()
+        """Load the registry now (later, if the database is down), then work in a background thread."""
+        try:
+            self.refresh()
+        except SQLAlchemyError as error:
+            logger.warning("running experiments not loaded yet (%s): retried shortly", type(error).__name__)
         self._thread = threading.Thread(target=self._loop, name="tailorwise-experiments", daemon=True)
         self._thread.start()
 
@@ -61,8 +64,12 @@ class ExperimentsWorker:
         try:
             with session_scope(self._engine) as session:
                 repository.write_first_exposures(session, pending)
-        except SQLAlchemyError:
-            logger.exception("writing %d first exposures failed; kept for the next flush", len(pending))
+        except SQLAlchemyError as error:
+            logger.warning(
+                "writing %d first exposures failed (%s); kept for the next flush",
+                len(pending),
+                type(error).__name__,
+            )
             self._holdouts.requeue(pending)
             return 0
         return len(pending)
@@ -75,6 +82,6 @@ class ExperimentsWorker:
             if time.monotonic() >= next_refresh:
                 try:
                     self.refresh()
-                except SQLAlchemyError:
-                    logger.exception("reloading running experiments failed")
+                except SQLAlchemyError as error:
+                    logger.warning("reloading running experiments failed (%s)", type(error).__name__)
                 next_refresh = time.monotonic() + self._refresh_seconds

@@ -25,7 +25,7 @@ def queue_app(database_url: str, *, sync: bool = False) -> procrastinate.App:
     """A procrastinate app on the database: an async pool for workers, a small sync one for enqueueing."""
     if sync:
         connector: procrastinate.BaseConnector = procrastinate.SyncPsycopgConnector(
-            conninfo=conninfo(database_url), min_size=1, max_size=2
+            conninfo=conninfo(database_url), min_size=0, max_size=2
         )
     else:
         connector = procrastinate.PsycopgConnector(conninfo=conninfo(database_url))

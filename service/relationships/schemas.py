@@ -62,7 +62,7 @@ class RelationshipSettingsPublic(RelationshipSettingsPut):
     updated_at: datetime | None
 
 
-class PhasePreference(StrictModel):
+class StatedRelationship(StrictModel):
     """The type a customer wants in one journey phase."""
 
     journey_phase: Phase
@@ -72,10 +72,10 @@ class PhasePreference(StrictModel):
 class RelationshipsPut(StrictModel):
     """Replace all stated relationship preferences of a customer (one entry per phase)."""
 
-    preferences: list[PhasePreference] = Field(max_length=100)
+    preferences: list[StatedRelationship] = Field(max_length=100)
 
 
-class ExitRamp(BaseModel):
+class RelationshipExitRamp(BaseModel):
     """The way back to the business taking it from here: top-down, full service. Always offered."""
 
     type: Literal["top-down"] = "top-down"
@@ -104,7 +104,7 @@ class RelationshipOffer(BaseModel):
         "undetermined, or unscored."
     )
     reason: str
-    exit_ramp: ExitRamp
+    exit_ramp: RelationshipExitRamp
 
 
 class PhaseRelationship(RelationshipOffer):

@@ -30,9 +30,9 @@ from service.relationships.rules import (
     offer,
 )
 from service.relationships.schemas import (
-    ExitRamp,
     Observed,
     PhaseRelationship,
+    RelationshipExitRamp,
     RelationshipOffer,
     RelationshipSettingsPublic,
     RelationshipSettingsPut,
@@ -161,7 +161,7 @@ def phase_offer(
         source=made.source,
         scorer="unscored" if verdict is None else verdict.level,
         reason=made.reason,
-        exit_ramp=ExitRamp(label=settings.exit_ramp_label),
+        exit_ramp=RelationshipExitRamp(label=settings.exit_ramp_label),
     ), observed
 
 

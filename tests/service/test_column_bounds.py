@@ -15,8 +15,8 @@ from service.experiments.schemas import ExperimentCreate, ExposureIn
 from service.main import create_app
 from service.models import metadata
 from service.profiles.schemas import EventIn, PreferenceIn
-from service.relationships.schemas import PhasePreference as RelationshipPreference
 from service.relationships.schemas import RelationshipSettingsPut
+from service.relationships.schemas import StatedRelationship as RelationshipPreference
 from service.schemas import StrictModel
 from service.sync.schemas import CustomerSyncRow
 from service.tailoring.schemas import AttributeTailoringPut

@@ -266,7 +266,13 @@ def test_sigkill_under_load_loses_no_acknowledged_write(postgres: Postgres) -> N
     with session_scope(engine) as session:
         tenancy.create_tenant(session, "acme")
         keys = {role: tenancy.issue_key(session, "acme", role).key for role in ("admin", "crm", "storefront")}
-    settings = Settings(database_url=postgres.url, environment="test", model_reload_seconds=0.5)
+    settings = Settings(
+        database_url=postgres.url,
+        environment="test",
+        model_reload_seconds=0.5,
+        runs_in="process",
+        rate_limits={},
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
