@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,7 +34,7 @@ from recommender.model import IdMap
 from recommender.ranking import ItemFilter, Recommender, ServingPath, build_popularity
 from recommender.stats import Interval
 from service.config import Settings
-from service.recommendations.cache import build_snapshot
+from service.recommendations.cache import Snapshot, build_snapshot
 from service.recommendations.reads_repository import CustomerRead
 from service.recommendations.repository import CatalogState, TrainingEvents
 from service.recommendations.serving import RecommendationQuery, recommend
@@ -112,10 +112,18 @@ def service_recommendations(
     catalog = CatalogState(inactive=[], values=[])
     kept_lists = Settings().serving_kept_lists  # the kept ranked lists, as a serving worker has them
     snapshot = build_snapshot(0, gate.to_dict(), model, popularity, catalog, kept_lists=kept_lists)
-    seen = items_by_customer(log.customer_ids, log.item_ids, train)
+    answers = served_answers(snapshot, log, split, customers)
+    recommended: Recommendations = {c: [item["item_id"] for item in a["items"]] for c, a in answers.items()}
+    return recommended, dict(Counter(answer["strategy"] for answer in answers.values()))
+
+
+def served_answers(
+    snapshot: Snapshot, log: EventLog, split: TimeSplit, customers: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """serving.recommend's answer for each customer, read as a request would read them after training."""
+    seen = items_by_customer(log.customer_ids, log.item_ids, split.train)
     query = RecommendationQuery(k=K)
-    recommended: Recommendations = {}
-    strategies: Counter[str] = Counter()
+    answers = {}
     for customer in customers:
         read = CustomerRead(
             found=True,
@@ -125,10 +133,8 @@ def service_recommendations(
             preferences={},
             deactivated=frozenset(),
         )
-        answer = recommend(snapshot, customer, read, query)
-        recommended[customer] = [item["item_id"] for item in answer["items"]]
-        strategies[answer["strategy"]] += 1
-    return recommended, dict(strategies)
+        answers[customer] = recommend(snapshot, customer, read, query)
+    return answers
 
 
 def timed(run: Callable[[], T]) -> tuple[T, float]:

@@ -19,12 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.quality import served_answers
 from recommender.datasets import EventLog, load_instacart_sample
 from recommender.evaluation import (
     RankingMetrics,
     TimeSplit,
     held_out_items,
-    items_by_customer,
     ranking_metrics,
     split_per_customer,
 )
@@ -32,9 +32,7 @@ from recommender.repeat import RepeatSettings
 from recommender.repeat_gate import PathDecision, choose_path, split_last_basket
 from service.config import Settings
 from service.recommendations.cache import build_snapshot
-from service.recommendations.reads_repository import CustomerRead
 from service.recommendations.repository import CatalogState, TrainingEvents
-from service.recommendations.serving import RecommendationQuery, recommend
 from service.recommendations.training import (
     TrainingData,
     fit_memory,
@@ -91,22 +89,9 @@ def service_recommendations(
     snapshot = build_snapshot(
         0, gate, model, popularity, catalog, kept_lists=settings.serving_kept_lists, memory=memory
     )
-    seen = items_by_customer(log.customer_ids, log.item_ids, train)
-    query = RecommendationQuery(k=K)
-    recommended: dict[str, list[str]] = {}
-    paths: Counter[str] = Counter()
-    for customer in sorted(customers):
-        read = CustomerRead(
-            found=True,
-            consent=True,
-            segment=log.customer_segments.get(customer),
-            seen=seen.get(customer, frozenset()),
-            preferences={},
-            deactivated=frozenset(),
-        )
-        answer = recommend(snapshot, customer, read, query)
-        recommended[customer] = [item["item_id"] for item in answer["items"]]
-        paths[answer["path"]] += 1
+    answers = served_answers(snapshot, log, split, sorted(customers))
+    recommended = {c: [item["item_id"] for item in a["items"]] for c, a in answers.items()}
+    paths = Counter(answer["path"] for answer in answers.values())
     return recommended, gate, paths, time.perf_counter() - started
 
 

@@ -85,7 +85,9 @@ def _scored_attributes(session: Session, tenant_id: int, phases: list[str]) -> l
             description = f"The relationship type chosen in the {phase} phase (judged at one slot)."
             catalog.save_attribute(
                 session,
-                Attribute(tenant_id=tenant_id, name=name, kind="categorical", description=description),
+                Attribute(
+                    tenant_id=tenant_id, name=name, kind="categorical", description=description, slots=1
+                ),
             )
             created.append(name)
     return created

@@ -23,8 +23,6 @@ from service.tailoring.models import AttributeResult
 from service.tailoring.thresholds import effective_settings
 
 logger = logging.getLogger("tailorwise.tailoring")
-# Attributes a touchpoint serves one value of at a time: a phase's relationship type (judged at k = 1).
-ONE_SLOT_PREFIX = "relationship:"
 
 
 def counts_from(split: repository.SplitCounts) -> tuple[AttributeCounts, list[str]]:
@@ -72,8 +70,7 @@ def score_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         with session_scope(engine) as session:
             split = repository.split_counts(session, run.tenant_id, name)
         counts, labels = counts_from(split)
-        one_slot = 1 if name.startswith(ONE_SLOT_PREFIX) else None
-        score = _score_or_reason(counts, labels, scorer, slots[name] or one_slot)
+        score = _score_or_reason(counts, labels, scorer, slots[name])
         if isinstance(score, str):
             logger.warning("run %s skips attribute %s: %s", run.id, name, score)
             skipped.append({"attribute": name, "reason": score})
