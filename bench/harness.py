@@ -72,7 +72,14 @@ def running_server(
     With `logs`, it logs every request (access log at info) into that file; else only warnings.
     """
     port = free_port()
-    environment = {**os.environ, "TAILORWISE_DATABASE_URL": database_url, **(env or {})}
+    # Runs execute in the server process: with PostgreSQL the API would otherwise only enqueue them for
+    # a worker, which a bench does not start.
+    environment = {
+        **os.environ,
+        "TAILORWISE_DATABASE_URL": database_url,
+        "TAILORWISE_RUNS_IN": "process",
+        **(env or {}),
+    }
     command = [
         str(Path(sys.executable).with_name("tailorwise")),
         "serve",
