@@ -131,3 +131,27 @@ def post_json(
     if response.status >= 300:
         raise RuntimeError(f"{path} answered {response.status}: {data[:300]!r}")
     return dict(json.loads(data))
+
+
+def server_cpu_seconds(port: int) -> float:
+    """User and system CPU seconds used so far by the server on `port` and its worker processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    server = None
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            stats[int(entry.name)] = (int(fields[1]), cpu)
+            if b"serve" in command and str(port).encode() in command:
+                server = int(entry.name)
+    if server is None:
+        raise RuntimeError(f"no server process found for port {port}")
+    family = {server}
+    while grown := {pid for pid, (parent, _) in stats.items() if parent in family} - family:
+        family |= grown
+    return sum(stats[pid][1] for pid in family)

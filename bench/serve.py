@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import create_tenant_key, fresh_postgres, post_json, running_server
+from bench.harness import create_tenant_key, fresh_postgres, post_json, running_server, server_cpu_seconds
 from bench.serve_synthetic import large_catalog
 from recommender.datasets import EventLog, load_movielens_100k
 
@@ -59,6 +60,7 @@ class Tenant:
 class Load:
     """What wrk measured for one endpoint."""
 
+    requests: int
     rps: float
     p50_ms: float
     p99_ms: float
@@ -207,6 +209,7 @@ def wrk(port: int, key: str, paths: list[str], connections: int, seconds: float)
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     requests, micros, socket_errors, status_errors, p50, p99 = found.groups()
     return Load(
+        requests=int(requests),
         rps=int(requests) / (int(micros) / 1e6),
         p50_ms=float(p50) / 1000,
         p99_ms=float(p99) / 1000,
@@ -241,34 +244,96 @@ def measure(port: int, tenants: dict[str, Tenant], options: argparse.Namespace) 
     return best
 
 
+def kept_reads(port: int) -> tuple[float, float]:
+    """The serving reads a server found kept and read so far, from its /metrics (both workers)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    counts = {
+        found[1]: float(found[2])
+        for found in re.finditer(r'^tailorwise_kept_reads_total\{result="(\w+)"\} (\S+)$', text, re.MULTILINE)
+    }
+    return counts.get("hit", 0.0), counts.get("miss", 0.0)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One setting's round: the wrk runs and the server CPU each request cost."""
+
+    bare: Load
+    reco: Load
+    bare_cpu_us: float
+    reco_cpu_us: float
+
+
+def loaded_with_cpu(port: int, key: str, paths: list[str], options: argparse.Namespace) -> tuple[Load, float]:
+    """A wrk run and the server's CPU microseconds (user and system, all workers) per request in it."""
+    before = server_cpu_seconds(port)
+    load = wrk(port, key, paths, options.connections, options.seconds)
+    return load, (server_cpu_seconds(port) - before) / load.requests * 1e6
+
+
 def measure_logs(
-    ports: dict[str, int], tenants: dict[str, Tenant], options: argparse.Namespace
-) -> dict[str, Load]:
-    """Bare and recommendations on each server (logs off, JSON logs on) in alternating runs, best of each."""
+    url: str, tenants: dict[str, Tenant], versions: dict[str, int], options: argparse.Namespace
+) -> dict[str, list[Round]]:
+    """Bare and recommendations on a fresh server per round and setting (logs off, JSON logs), alternating.
+
+    One server runs at a time, so neither setting pays for the other's idle processes. Besides the
+    rates, each run reports the server's CPU per request, which other load on the host barely moves.
+    """
     movielens = tenants["movielens"]
     key = movielens.keys["storefront"]
-    cases = {"bare GET /v1/ping": ["/v1/ping"], "recommendations, MovieLens-100k": reco_paths(movielens)}
-    for port in ports.values():
-        for paths in cases.values():
-            wrk(port, key, paths, options.connections, 3)
-    runs: dict[str, list[Load]] = {f"{label}, {logs}": [] for logs in ports for label in cases}
-    for _ in range(options.rounds):
-        for logs, port in ports.items():
-            for label, paths in cases.items():
-                runs[f"{label}, {logs}"].append(wrk(port, key, paths, options.connections, options.seconds))
-    return {label: max(loads, key=lambda load: load.rps) for label, loads in runs.items()}
-
-
-def report_logs(results: dict[str, Load]) -> None:
-    """The serving ratio without logs and with JSON access logs, and the second over the first."""
-    ratios = {
-        logs: results[f"recommendations, MovieLens-100k, {logs}"].rps
-        / results[f"bare GET /v1/ping, {logs}"].rps
-        for logs in ("logs off", "JSON logs")
-    }
+    bare_paths, reco_paths_ = ["/v1/ping"], reco_paths(movielens)
+    settings = {"logs off": False, "JSON logs": True}
+    rounds: dict[str, list[Round]] = {name: [] for name in settings}
     print(
-        f"RESULT ratio_logs_off={ratios['logs off']:.3f} ratio_json_logs={ratios['JSON logs']:.3f} "
-        f"json_over_off={ratios['JSON logs'] / ratios['logs off']:.3f}"
+        f"{'round':>5} {'setting':10}{'bare req/s':>11}{'reco req/s':>11}{'ratio':>7}{'p99 ms':>8}"
+        f"{'bare CPU us':>12}{'reco CPU us':>12}{'CPU ratio':>10}{'kept':>6}"
+    )
+    for round_ in range(options.rounds):
+        order = list(settings.items()) if round_ % 2 == 0 else list(reversed(settings.items()))
+        for name, json_logs in order:
+            env = {**SERVER_ENV, "TAILORWISE_LOG_FORMAT": "json"} if json_logs else SERVER_ENV
+            with (
+                tempfile.TemporaryFile() as logs,
+                running_server(url, 2, env, logs if json_logs else None) as port,
+            ):
+                wait_until_served(port, movielens, versions["movielens"])
+                for paths in (bare_paths, reco_paths_):
+                    wrk(port, key, paths, options.connections, 3)  # warm up both workers
+                bare, bare_cpu = loaded_with_cpu(port, key, bare_paths, options)
+                hits, misses = kept_reads(port)
+                reco, reco_cpu = loaded_with_cpu(port, key, reco_paths_, options)
+                hits, misses = (
+                    after - before for after, before in zip(kept_reads(port), (hits, misses), strict=True)
+                )
+                kept = hits / max(hits + misses, 1.0)
+                if json_logs:
+                    logs.seek(0)
+                    if sum(1 for _ in logs) < bare.requests + reco.requests:
+                        raise RuntimeError("the JSON-logging server wrote fewer access lines than it served")
+            rounds[name].append(Round(bare, reco, bare_cpu, reco_cpu))
+            print(
+                f"{round_ + 1:>5} {name:10}{bare.rps:11.0f}{reco.rps:11.0f}{reco.rps / bare.rps:7.3f}"
+                f"{reco.p99_ms:8.2f}{bare_cpu:12.1f}{reco_cpu:12.1f}{bare_cpu / reco_cpu:10.3f}{kept:6.2f}"
+            )
+    return rounds
+
+
+def report_logs(rounds: dict[str, list[Round]]) -> None:
+    """Median serving ratios (by rate and by CPU) without and with JSON access logs, and on over off."""
+    ratio, cpu_ratio, cpu_us = {}, {}, {}
+    for name, runs in rounds.items():
+        ratio[name] = statistics.median(r.reco.rps / r.bare.rps for r in runs)
+        cpu_ratio[name] = statistics.median(r.bare_cpu_us / r.reco_cpu_us for r in runs)
+        cpu_us[name] = statistics.median(r.bare_cpu_us for r in runs)
+    off, on = "logs off", "JSON logs"
+    print(f"JSON access lines cost the bare endpoint {cpu_us[on] - cpu_us[off]:.1f} us of CPU a request")
+    print(
+        f"RESULT ratio_logs_off={ratio[off]:.3f} ratio_json_logs={ratio[on]:.3f} "
+        f"json_over_off={ratio[on] / ratio[off]:.3f} cpu_ratio_logs_off={cpu_ratio[off]:.3f} "
+        f"cpu_ratio_json_logs={cpu_ratio[on]:.3f} cpu_json_over_off={cpu_ratio[on] / cpu_ratio[off]:.3f} "
+        f"rounds={len(rounds[off])}"
     )
 
 
@@ -277,7 +342,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=3, help="Alternating runs; the best of each is kept.")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Alternating runs: the best of each is kept (with --logs, every round and the median ratio).",
+    )
     parser.add_argument("--items", type=int, default=100_000, help="Items of the synthetic catalog.")
     parser.add_argument(
         "--no-score", action="store_true", help="Skip the scoring runs: no attribute becomes an item feature."
@@ -285,35 +355,35 @@ def main() -> None:
     parser.add_argument(
         "--logs",
         action="store_true",
-        help="Compare a second server writing JSON access logs (to a file) against the first (logs off).",
+        help="The serving ratio on fresh servers with JSON access logs (to a file) and without, alternating.",
     )
     options = parser.parse_args()
 
     movielens = load_movielens_100k().events()
     synthetic = large_catalog(items=options.items)
-    with fresh_postgres() as url, running_server(url, workers=2, env=SERVER_ENV) as port:
-        tenants = {}
-        for name, log in (("movielens", movielens), ("synthetic", synthetic)):
-            keys = {role: create_tenant_key(url, name, role) for role in ("crm", "marketer", "storefront")}
-            tenants[name] = Tenant(name, keys, sorted(set(log.customer_ids.tolist())))
-        started = time.perf_counter()
-        load_tenant(port, tenants["movielens"], movielens, {"genre": "multi-valued", "decade": "categorical"})
-        load_tenant(port, tenants["synthetic"], synthetic, {"shelf": "categorical"})
-        analyze(url)
-        print(f"loaded both tenants through the API in {time.perf_counter() - started:.1f} s")
-        versions = {name: score_and_train(port, t, not options.no_score)["id"] for name, t in tenants.items()}
+    with fresh_postgres() as url:
+        with running_server(url, workers=2, env=SERVER_ENV) as port:
+            tenants = {}
+            for name, log in (("movielens", movielens), ("synthetic", synthetic)):
+                keys = {
+                    role: create_tenant_key(url, name, role) for role in ("crm", "marketer", "storefront")
+                }
+                tenants[name] = Tenant(name, keys, sorted(set(log.customer_ids.tolist())))
+            started = time.perf_counter()
+            load_tenant(
+                port, tenants["movielens"], movielens, {"genre": "multi-valued", "decade": "categorical"}
+            )
+            load_tenant(port, tenants["synthetic"], synthetic, {"shelf": "categorical"})
+            analyze(url)
+            print(f"loaded both tenants through the API in {time.perf_counter() - started:.1f} s")
+            versions = {
+                name: score_and_train(port, t, not options.no_score)["id"] for name, t in tenants.items()
+            }
+            if not options.logs:
+                results = measure(port, tenants, options)
         if options.logs:
-            with (
-                tempfile.TemporaryFile() as logs,
-                running_server(url, 2, {**SERVER_ENV, "TAILORWISE_LOG_FORMAT": "json"}, logs) as logged,
-            ):
-                for name, tenant in tenants.items():
-                    wait_until_served(logged, tenant, versions[name])
-                results = measure_logs({"logs off": port, "JSON logs": logged}, tenants, options)
-                logs.seek(0)
-                print(f"JSON logs written: {sum(1 for _ in logs)} lines")
-        else:
-            results = measure(port, tenants, options)
+            report_logs(measure_logs(url, tenants, versions, options))
+            return
     print(
         f"\n{options.connections} connections, {options.seconds:g} s a run, 2 workers, best of "
         f"{options.rounds} alternating runs"
@@ -321,9 +391,6 @@ def main() -> None:
     print(f"{'endpoint':42}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for label, load in results.items():
         print(f"{label:42}{load.rps:10.0f}{load.p50_ms:9.2f}{load.p99_ms:9.2f}{load.errors:8d}")
-    if options.logs:
-        report_logs(results)
-        return
     bare, reco = results["bare GET /v1/ping"], results["recommendations, MovieLens-100k"]
     print(
         f"RESULT reco_rps={reco.rps:.0f} bare_rps={bare.rps:.0f} ratio={reco.rps / bare.rps:.2f} "
