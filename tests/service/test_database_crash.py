@@ -248,13 +248,15 @@ def _seed(port: int, keys: dict[str, str]) -> None:
     admin.close()
 
 
-def _runs_after_the_lease(admin: Client, run_ids: dict[str, int], restarted_at: float) -> dict[str, Any]:
-    """The runs started before the kill, read until they end or a lease past the restart (and a margin)."""
+def _runs_after_the_lease(
+    admin: Client, run_ids: dict[str, int], restarted_at: float
+) -> tuple[dict[str, Any], float]:
+    """The runs started before the kill once ended (or a lease past the restart) and seconds since it."""
     deadline = restarted_at + LEASE_SECONDS + 2 * HEARTBEAT_SECONDS + 20
     while True:
         runs = {kind: admin.call("GET", f"/v1/{kind}/runs/{i}")[2] for kind, i in run_ids.items()}
         if all(run["status"] in TERMINAL for run in runs.values()) or time.monotonic() > deadline:
-            return runs
+            return runs, time.monotonic() - restarted_at
         time.sleep(0.2)
 
 
@@ -326,7 +328,9 @@ def test_sigkill_under_load_loses_no_acknowledged_write(postgres: Postgres) -> N
         stop.set()
         for writer in writers:
             writer.join(timeout=20)
-        runs = _runs_after_the_lease(admin, {"tailoring": run_id, "models": training_id}, restarted_at)
+        runs, runs_ended_after = _runs_after_the_lease(
+            admin, {"tailoring": run_id, "models": training_id}, restarted_at
+        )
         with engine.connect() as connection:
             stored_events = set(connection.execute(sa.text("SELECT event_id FROM events")).scalars())
             stored = dict(connection.execute(sa.text("SELECT external_id, traits FROM customers")).all())
@@ -349,7 +353,7 @@ def test_sigkill_under_load_loses_no_acknowledged_write(postgres: Postgres) -> N
         f"{tally.dropped}; recommendations from memory {tally.recommendations_from_memory}; "
         f"outage {restarted_at - killed_at:.1f} s; recovered "
         f"{recovered_at and round(recovered_at - restarted_at, 3)} s after the restart; "
-        f"runs started before the kill: {outcomes}"
+        f"runs started before the kill: {outcomes}, ended {runs_ended_after:.1f} s after the restart"
     )
     assert ready_during[0] == 503 and int(ready_during[1]["retry-after"]) > 0
     assert not lost_events and not lost_customers, (len(lost_events), lost_customers)
