@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = Field(default=60.0, gt=0)
     worker_concurrency: int = Field(default=1, ge=1, le=64)
     run_attempts: int = Field(default=3, ge=1, le=20)
+    # Runs executed by an API process (or the CLI) hold a lease renewed every `run_heartbeat_seconds`;
+    # a queued or running one whose lease lapsed for `run_lease_seconds` (its process died or lost the
+    # database) is failed by whichever API process or worker looks next.
+    run_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    run_lease_seconds: float = Field(default=60.0, gt=0)
     # How often schedules are checked for being due (by workers, or the API process with SQLite).
     schedule_poll_seconds: float = Field(default=30.0, gt=0)
     # First exposures wait in memory at most this long (the crash-loss bound); experiments reload this often.
@@ -84,6 +89,13 @@ class Settings(BaseSettings):
         if self.runs_in is not None:
             return self.runs_in == "worker"
         return self.database_url.startswith("postgresql")
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        """A run's heartbeat must come well within its lease."""
+        if self.run_heartbeat_seconds * 2 > self.run_lease_seconds:
+            raise ValueError("TAILORWISE_RUN_HEARTBEAT_SECONDS must be at most half the run lease")
+        return self
 
     @model_validator(mode="after")
     def _no_embedded_database_in_production(self) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +65,43 @@ def claim(session: Session, run_id: int, reclaim: bool = False) -> bool:
 def update(session: Session, run_id: int, **values: Any) -> None:
     """Set fields of a run."""
     session.execute(sa.update(Run).where(col(Run.id) == run_id).values(**values))
+
+
+def update_running(session: Session, run_id: int, **values: Any) -> bool:
+    """Set fields of a run still running; False when it is not (its lease lapsed and it was failed)."""
+    statement = sa.update(Run).where(col(Run.id) == run_id, col(Run.status) == "running").values(**values)
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def renew(session: Session, run_ids: Collection[int], until: datetime) -> None:
+    """Extend the leases of queued or running runs to `until`."""
+    if run_ids:
+        statement = sa.update(Run).where(col(Run.id).in_(run_ids), col(Run.status).in_(ACTIVE))
+        session.execute(statement.values(lease_until=until))
+
+
+def _lapsed(now: datetime, unleased_before: datetime | None) -> sa.ColumnElement[bool]:
+    """Queued or running with a lease passed (or, given `unleased_before`, never leased and older)."""
+    lapsed: sa.ColumnElement[bool] = col(Run.lease_until) < now
+    if unleased_before is not None:
+        never_leased = sa.and_(col(Run.lease_until).is_(None), col(Run.created_at) < unleased_before)
+        lapsed = sa.or_(lapsed, never_leased)
+    return sa.and_(col(Run.status).in_(ACTIVE), lapsed)
+
+
+def lapsed(session: Session, now: datetime, unleased_before: datetime | None) -> list[tuple[int, str, str]]:
+    """Id, kind and status of every run whose lease lapsed, oldest first."""
+    query = select(Run.id, Run.kind, Run.status).where(_lapsed(now, unleased_before)).order_by(col(Run.id))
+    return [(i, kind, status) for i, kind, status in session.exec(query).all() if i is not None]
+
+
+def take_lapsed(
+    session: Session, run_id: int, was: str, now: datetime, unleased_before: datetime | None, **values: Any
+) -> bool:
+    """Set fields of a run if it still has this status and a lapsed lease (one process wins); whether so."""
+    lapsed_now = _lapsed(now, unleased_before)
+    statement = sa.update(Run).where(col(Run.id) == run_id, col(Run.status) == was, lapsed_now)
+    return bool(session.execute(statement.values(**values)).rowcount)  # type: ignore[attr-defined]
 
 
 def queued_ids(session: Session, kind: str) -> list[int]:

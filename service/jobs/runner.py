@@ -18,6 +18,7 @@ from service import metrics
 from service.db import session_scope, utcnow
 from service.jobs import repository
 from service.jobs.failures import log_failure, public_error
+from service.jobs.leases import Leases
 from service.jobs.models import Run
 
 logger = logging.getLogger("tailorwise.jobs")
@@ -35,6 +36,10 @@ class Job(Protocol):
 
 class RetryLater(Exception):
     """A run stopped by a transient database error, to be tried again (its status stays running)."""
+
+
+class LeaseLost(Exception):
+    """A run failed meanwhile because its lease lapsed: its results are not published."""
 
 
 def is_transient(error: BaseException) -> bool:
@@ -68,7 +73,7 @@ def execute(
 
     def progress(fraction: float, message: str) -> None:
         with session_scope(engine) as progress_session:
-            repository.update(
+            repository.update_running(
                 progress_session,
                 run_id,
                 progress=round(min(max(fraction, 0.0), 1.0), 4),
@@ -79,7 +84,7 @@ def execute(
         write = job(engine, run, progress)
         with session_scope(engine) as session:
             summary = write(session)
-            repository.update(
+            if not repository.update_running(
                 session,
                 run_id,
                 status="succeeded",
@@ -87,7 +92,11 @@ def execute(
                 message="done",
                 summary=summary,
                 finished_at=utcnow(),
-            )
+            ):
+                raise LeaseLost(run_id)
+    except LeaseLost:
+        logger.warning("run %s was failed by its lease meanwhile; its results are dropped", run_id)
+        return False
     except Exception as exc:
         if retry and is_transient(exc):
             logger.warning("run %s met a transient database error (%s); retrying", run_id, type(exc).__name__)
@@ -95,7 +104,7 @@ def execute(
         metrics.observe_run(run.kind, "failed", time.perf_counter() - started)
         log_failure(logger, run_id, exc)
         with session_scope(engine) as session:
-            repository.update(
+            repository.update_running(
                 session,
                 run_id,
                 status="failed",
@@ -108,17 +117,36 @@ def execute(
 
 
 class JobRunner:
-    """A single background thread per process that executes submitted runs in order."""
+    """A single background thread per process that executes submitted runs in order, each leased."""
 
-    def __init__(self, engine: Engine, jobs: Mapping[str, Job]) -> None:
+    def __init__(
+        self, engine: Engine, jobs: Mapping[str, Job], heartbeat_seconds: float, lease_seconds: float
+    ) -> None:
         self._engine = engine
         self._jobs = jobs
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tailorwise-job")
+        self._leases = Leases(engine, heartbeat_seconds, lease_seconds, "all", self.submit)
+        self._leases.start()
 
     def submit(self, run_id: int, kind: str) -> Future[bool]:
-        """Queue a run of a kind for execution by that kind's job."""
-        return self._pool.submit(execute, self._engine, run_id, self._jobs[kind])
+        """Queue a run of a kind for execution by that kind's job, holding its lease until it ends."""
+        self._leases.hold(run_id)
+        try:
+            future = self._pool.submit(execute, self._engine, run_id, self._jobs[kind])
+        except RuntimeError:
+            self._leases.release(run_id)
+            raise
+        future.add_done_callback(lambda done: self._ended(run_id, done))
+        return future
+
+    def _ended(self, run_id: int, done: Future[bool]) -> None:
+        """Release the run's lease; a run that could not even record its failure is left to the lease."""
+        self._leases.release(run_id)
+        error = None if done.cancelled() else done.exception()
+        if error is not None:
+            logger.warning("run %s stopped without its outcome stored (%s)", run_id, type(error).__name__)
 
     def shutdown(self) -> None:
-        """Finish the current run and stop."""
+        """Finish the current run and stop (runs still waiting are taken over once their lease lapses)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._leases.stop()

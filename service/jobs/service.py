@@ -7,9 +7,11 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.config import Settings
 from service.db import session_scope
 from service.errors import Conflict, NotFound, TailorwiseError
 from service.jobs import repository, runner
+from service.jobs.leases import Leases
 from service.jobs.models import Run
 from service.pagination import cursor_id, id_page
 from service.schemas import Page
@@ -50,8 +52,9 @@ def run_inline(
     queue: Callable[[Session, int], Run],
     job: runner.Job,
     progress: runner.ProgressBar,
+    settings: Settings,
 ) -> tuple[int, Run]:
-    """Queue a run for a named tenant and execute it here with a progress bar; raises when it fails."""
+    """Queue a run for a named tenant and execute it here (leased) with a progress bar; raises if it fails."""
     with session_scope(engine) as session:
         tenant = tenants.get_tenant_by_name(session, tenant_name)
         if tenant is None or tenant.id is None:
@@ -59,8 +62,14 @@ def run_inline(
         tenant_id = tenant.id
         queued = queue(session, tenant_id)
         run_id, kind = queued.id or 0, queued.kind
-    with progress(kind) as report:
-        runner.execute(engine, run_id, job, report)
+    leases = Leases(engine, settings.run_heartbeat_seconds, settings.run_lease_seconds, "none")
+    leases.hold(run_id)
+    leases.start()
+    try:
+        with progress(kind) as report:
+            runner.execute(engine, run_id, job, report)
+    finally:
+        leases.stop()
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         if run is None or run.status != "succeeded":

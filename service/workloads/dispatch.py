@@ -34,7 +34,7 @@ def runs_dispatcher(settings: Settings, engine: Engine) -> Dispatcher:
     """The queue when runs execute in workers, else this process's runner thread."""
     if settings.runs_in_worker:
         return QueueDispatcher(engine, settings.database_url)
-    return JobRunner(engine, JOBS)
+    return JobRunner(engine, JOBS, settings.run_heartbeat_seconds, settings.run_lease_seconds)
 
 
 class ScheduleTimer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from service.config import Settings
+from service.config import Settings, get_settings
 from service.db import session_scope
 from service.jobs import runner
 from service.jobs.service import run_inline
@@ -26,6 +26,7 @@ def score_now(
         lambda session, tenant: service.queue_run(session, tenant, None, attribute),
         JOBS[service.SCORING],
         progress,
+        get_settings(),
     )
     with session_scope(engine) as session:
         return service.list_decisions(session, tenant_id)
@@ -41,6 +42,7 @@ def train_now(
         lambda session, tenant: recommendations.queue_training(session, tenant, None, settings),
         JOBS[TRAINING],
         progress,
+        settings,
     )
     with session_scope(engine) as session:
         return recommendations.get_version(session, tenant_id, int((run.summary or {})["model_version"]))

@@ -20,6 +20,7 @@ from service import metrics
 from service.config import Settings
 from service.db import create_db_engine, session_scope, utcnow
 from service.jobs import repository, runner
+from service.jobs.leases import Leases
 from service.jobs.queue import QUEUE, RUN_TASK, lock_of, queue_app
 from service.workloads.kinds import JOBS
 from service.workloads.schedules import fire_due
@@ -90,11 +91,13 @@ async def fire_schedules(app: procrastinate.App, engine: Engine, settings: Setti
 
 
 async def upkeep(app: procrastinate.App, engine: Engine, settings: Settings) -> None:
-    """Reap every heartbeat and fire schedules every poll period, riding out database trouble."""
+    """Reap lost runs (workers', leased ones) every heartbeat, fire schedules every poll period."""
     last_fired = -float("inf")
+    leases = Leases(engine, settings.run_heartbeat_seconds, settings.run_lease_seconds, "leased")
     while True:
         try:
             await reap(app, engine, settings)
+            await asyncio.to_thread(leases.beat)
             if time.monotonic() - last_fired >= settings.schedule_poll_seconds:
                 last_fired = time.monotonic()
                 await fire_schedules(app, engine, settings)

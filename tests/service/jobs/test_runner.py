@@ -10,19 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.config import Settings
 from service.db import session_scope
 from service.errors import TailorwiseError
 from service.jobs import repository, runner
 from service.jobs.models import Run
 from service.jobs.service import run_inline, runs_page
-from service.tenancy import service as tenancy
-
-
-@pytest.fixture
-def acme(db) -> int:
-    """The tenant whose runs these are."""
-    with session_scope(db.engine) as session:
-        return tenancy.create_tenant(session, "acme").id or 0
 
 
 def queued(db, tenant_id: int, kind: str = "scoring", status: str = "queued") -> int:
@@ -74,7 +67,14 @@ def test_a_failed_run_is_recorded_and_an_inline_run_raises(db, acme: int) -> Non
         )
 
     with pytest.raises(TailorwiseError, match="run failed"):
-        run_inline(db.engine, "acme", queue, failing, lambda _kind: nullcontext(lambda _f, _m: None))
+        run_inline(
+            db.engine,
+            "acme",
+            queue,
+            failing,
+            lambda _kind: nullcontext(lambda _f, _m: None),
+            Settings(environment="test"),
+        )
 
 
 def test_runs_are_paged_newest_first(db, acme: int) -> None:
