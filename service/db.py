@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlmodel import Session, SQLModel
 
 from service.config import Settings
+from service.own_writes import forget, mark_before_commit
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -110,10 +111,13 @@ def oldest_open_transaction(session: Session) -> int | None:
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with Session(engine, expire_on_commit=False) as session:
+        marked = None
         try:
             yield session
+            marked = mark_before_commit(session, engine)
             session.commit()
         except BaseException:
+            forget(marked)
             session.rollback()
             raise
 

@@ -3,9 +3,10 @@
 Triggers on customers, events, preferences and items (migration 0008) notify every worker at commit:
 `c <tenant> <external_id>` drops one customer's kept read, `t <tenant>` and `i <tenant>` (many
 customers, or the catalog, changed) all of a tenant's; `k <tenant>` (its API keys changed) is for the
-key cache, not here. A change therefore reaches serving as soon as
-PostgreSQL delivers its notification (measured on one host: 0.15 ms after the commit, p99 2 ms); only
-a request answered in that window still sees the state before it.
+key cache and `w <token>` for this process's own writes (service/own_writes.py), not here. A change
+therefore reaches serving as soon as PostgreSQL delivers its notification (measured on one host: 0.15
+ms after the commit, p99 2 ms); only a request answered in that window by another worker than the one
+that wrote still sees the state before it.
 
 A read that was in flight when a notification for its tenant arrived is not kept: it may have been
 taken before the change. Nothing is kept, and every request reads, while the listening connection is
@@ -19,8 +20,9 @@ from typing import Generic, TypeVar
 
 from service.auth import KEY_NOTICE
 from service.metrics import KEPT_HIT, KEPT_MISS
+from service.own_writes import CHANNEL, OWN_WRITE
 
-CHANNEL = "tailorwise_serving"
+__all__ = ["CHANNEL", "PROBE", "ReadCache"]
 # What listeners send themselves to check delivery (`p <random>`); every listener hears and ignores all.
 PROBE = "p"
 K = TypeVar("K", bound=Hashable)
@@ -66,7 +68,7 @@ class ReadCache(Generic[K, V]):
     def notified(self, payload: str) -> None:
         """Drop what a notification says changed; anything unreadable drops everything."""
         kind, _, rest = payload.partition(" ")
-        if kind in (PROBE, KEY_NOTICE):
+        if kind in (PROBE, KEY_NOTICE, OWN_WRITE):
             return
         tenant, _, external_id = rest.partition(" ")
         if kind not in ("c", "t", "i") or not tenant.isdigit():

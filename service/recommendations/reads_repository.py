@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from service.batching import BatchLoader
 from service.db import UTCDateTime, is_postgres
+from service.own_writes import own_writes_of
 from service.recommendations.change_listener import ChangeListener, Hearer, Hearers
 from service.recommendations.read_cache import ReadCache
 from service.recommendations.repository import EPOCH, SEGMENT_TRAIT, feature_token
@@ -113,7 +114,9 @@ class ServingReads:
         if self.postgres and kept_reads > 0:
             self.kept = ReadCache(kept_reads)
         # The listener also tells `also` (the key cache) of every notification, kept reads or not.
-        hearers: list[Hearer] = [*([] if self.kept is None else [self.kept]), *also]
+        self.own_writes = own_writes_of(engine)
+        kept: list[Hearer] = [] if self.kept is None else [self.kept, self.own_writes]
+        hearers: list[Hearer] = [*kept, *also]
         self._listener = (
             ChangeListener(self._connect, Hearers(hearers)) if self.postgres and hearers else None
         )
@@ -129,8 +132,9 @@ class ServingReads:
         if kept is None or listener is None:
             return _customer_read(key, await self.customers.load(key))
         found = kept.get(key.tenant_id, key.external_id, key)
-        # A notification already on the listener's socket but not yet handled may concern this read.
-        if found is not None and not listener.pending():
+        # A notification on the listener's socket, or one of this process's own writes, not yet
+        # handled may concern this read.
+        if found is not None and not listener.pending() and not self.own_writes.pending():
             return found
         token = kept.token(key.tenant_id)
         read = _customer_read(key, await self.customers.load(key))

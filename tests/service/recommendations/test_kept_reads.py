@@ -176,3 +176,45 @@ def test_a_read_overtaken_by_a_change_is_not_kept(bookstore, db: Any) -> None:
 
     overtaken, fresh, kept_now = asyncio.run(reads_of_c5())
     assert "b-new" not in overtaken.seen and "b-new" in fresh.seen and kept_now is fresh
+
+
+class Held:
+    """Hearers whose notifications wait until released: a listener that has not yet handled them."""
+
+    def __init__(self, hearers: Any) -> None:
+        self._hearers = hearers
+        self.held: list[str] = []
+
+    @property
+    def live(self) -> bool:
+        return bool(self._hearers.live)
+
+    def notified(self, payload: str) -> None:
+        self.held.append(payload)
+
+    def reset(self, live: bool) -> None:
+        self._hearers.reset(live)
+
+    def release(self) -> None:
+        for payload in self.held:
+            self._hearers.notified(payload)
+        self.held.clear()
+
+
+def test_a_write_is_seen_by_its_own_worker_before_its_notification_is_handled(bookstore) -> None:
+    live_kept_reads(bookstore)
+    hearers = bookstore.client.app.state.model_cache.reads._listener._kept
+    top = ids(bookstore.recommend("c5", k=5))
+    assert ids(bookstore.recommend("c5", k=5)) == top  # kept now
+    original = list(hearers._hearers)
+    held = Held(change_listener.Hearers(original))
+    hearers._hearers[:] = [held]
+    try:
+        bookstore.deactivate([top[0]])
+        # The worker that wrote has not handled the notification yet, and still sees its own write.
+        assert top[0] not in ids(bookstore.recommend("c5", k=5))
+        wait_until(lambda: bool(held.held))
+    finally:
+        hearers._hearers[:] = original
+        held.release()
+    assert top[0] not in ids(bookstore.recommend("c5", k=5))

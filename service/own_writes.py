@@ -1,0 +1,110 @@
+"""Writes of this process, each pending until its change listener hears the marker committed with it.
+
+Kept serving reads are dropped when a change notification is handled, a moment after the commit. A
+caller that writes and asks again at once may be answered in that moment; when both requests reach
+the same worker, this closes the gap. A write transaction on PostgreSQL commits a marker notification
+`w <token>` after its changes (notifications of one transaction arrive together, in order), and until
+the listener has handled it this process serves no kept read. A marker never heard back (the listener
+lost its connection, which drops every kept read anyway) stops counting after MARKER_SECONDS.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+CHANNEL = "tailorwise_serving"
+OWN_WRITE = "w"
+MARKER_SECONDS = 5.0
+_NOTIFY = sa.text("SELECT pg_notify(:channel, :payload)")
+_WROTE = "tailorwise_wrote"
+
+
+class OwnWrites:
+    """The markers this process committed and its listener has not heard yet (a change-listener hearer)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, float] = {}
+        self._prefix = secrets.token_hex(6)
+        self._count = itertools.count()
+        self.live = False
+
+    def mark(self) -> str | None:
+        """A new pending marker's payload, or None while the listener is not live (nothing is kept)."""
+        if not self.live:
+            return None
+        payload = f"{OWN_WRITE} {self._prefix}-{next(self._count)}"
+        with self._lock:
+            self._pending[payload] = time.monotonic()
+        return payload
+
+    def pending(self) -> bool:
+        """True while a marker of this process is on its way to the listener."""
+        if not self._pending:
+            return False
+        cutoff = time.monotonic() - MARKER_SECONDS
+        with self._lock:
+            for payload in [p for p, at in self._pending.items() if at < cutoff]:
+                del self._pending[payload]
+            return bool(self._pending)
+
+    def notified(self, payload: str) -> None:
+        """A marker heard back: everything its transaction changed has been handled before it."""
+        if payload.startswith(OWN_WRITE + " "):
+            with self._lock:
+                self._pending.pop(payload, None)
+
+    def reset(self, live: bool) -> None:
+        """The listener (re)connected or was lost: no marker is on its way any more."""
+        with self._lock:
+            self._pending.clear()
+        self.live = live
+
+
+_by_engine: WeakKeyDictionary[Engine, OwnWrites] = WeakKeyDictionary()
+
+
+def own_writes_of(engine: Engine) -> OwnWrites:
+    """The engine's own-write markers, noting from now on which of its transactions write."""
+    own = _by_engine.get(engine)
+    if own is None:
+        own = _by_engine[engine] = OwnWrites()
+        sa.event.listen(engine, "before_cursor_execute", _note_write)
+    return own
+
+
+def _note_write(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    """Note on the connection that its transaction ran something other than a plain SELECT."""
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_WROTE] = True
+
+
+def mark_before_commit(session: Session, engine: Engine) -> tuple[OwnWrites, str] | None:
+    """Commit a marker with a transaction that wrote, where a listener of this process awaits it."""
+    own = _by_engine.get(engine)
+    if own is None or not own.live or not session.in_transaction():
+        return None
+    session.flush()
+    if not session.connection().info.pop(_WROTE, False):
+        return None
+    payload = own.mark()
+    if payload is None:
+        return None
+    session.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
+    return own, payload
+
+
+def forget(marked: tuple[OwnWrites, str] | None) -> None:
+    """A marked transaction that did not commit: its marker will never come back."""
+    if marked is not None:
+        own, payload = marked
+        own.notified(payload)
