@@ -27,7 +27,7 @@ WITH per_day AS (
         AND NOT EXISTS (
             SELECT 1 FROM customers c WHERE c.id = x.customer_id AND NOT c.consent_personalization
         )
-    GROUP BY x.customer_id, x.arm, x.exposed_at, 4
+    GROUP BY x.experiment_id, x.customer_id, 4
 ),
 running AS (
     SELECT arm, exposed_day, day,
