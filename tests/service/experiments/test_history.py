@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,13 +36,15 @@ def _start() -> datetime:
 
 
 def gradual_storefront(
-    client: TestClient, db: Any, admin: Headers
+    client: TestClient, db: Any, admin: Headers, guardrails: Sequence[dict[str, Any]] = ()
 ) -> tuple[int, datetime, list[dict[str, Any]]]:
     """20 customers exposed a day for 18 days; a purchase a week before and two after; some support calls.
 
-    Returns the experiment id, its start and every post-exposure purchase (customer, arm, when, weight).
+    Returns the experiment id, its start and every post-exposure purchase (arm, exposure, when, weight).
     """
-    created = client.post("/v1/experiments", json=BODY, headers=admin)
+    created = client.post(
+        "/v1/experiments", json={**BODY, "guardrails": BODY["guardrails"] + list(guardrails)}, headers=admin
+    )
     assert created.status_code == 201, created.text
     experiment_id, start = created.json()["id"], _start()
     with session_scope(db.engine) as session:
@@ -139,6 +142,19 @@ def test_the_last_point_is_the_results_and_the_band_narrows(
     last = goal["points"][-1]["relative"]
     assert last["always_valid_low"] > 0 and last["always_valid_low"] < EFFECT < last["always_valid_high"]
     assert last["low"] >= last["always_valid_low"] and last["high"] <= last["always_valid_high"]
+
+
+def test_a_conversion_counts_each_customer_once_from_the_first_day_they_buy(
+    client: TestClient, db: Any, admin: Headers
+) -> None:
+    bought = {"event_type": "purchase", "measure": "conversion", "window_days": 14, "must_not": "decrease"}
+    experiment_id, _, _ = gradual_storefront(client, db, admin, [bought])
+    history = _history(client, admin, experiment_id, points=60)
+    conversion = history["guardrails"][1]
+    assert conversion["name"] == "guardrail:purchase" and conversion["measure"] == "conversion"
+    assert {p["treatment"]["mean"] for p in conversion["points"]} == {1.0}  # two purchases, counted once
+    results = client.get(f"/v1/experiments/{experiment_id}/results", headers=admin).json()
+    _same_figures(conversion["points"][-1], results["guardrails"][1])
 
 
 def test_points_are_thinned_evenly_and_erased_customers_leave(
