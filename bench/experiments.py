@@ -3,18 +3,21 @@
 Fills a fresh database with customers, their first exposures (half held out) and purchase events
 before and after exposure, then times `GET .../results`' work (the SQL aggregation and the analysis)
 against a baseline measured in the same run, interleaved: one plain scan summing the tenant's events.
+Also times `GET .../results/history` (30 daily points of the same metric) against the results.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from bench.harness import create_tenant_key, fresh_postgres
 from service.config import Settings
-from service.db import create_db_engine, session_scope
+from service.db import create_db_engine, session_scope, utcnow
+from service.experiments.history import history
 from service.experiments.models import Experiment
 from service.experiments.results import results
 
@@ -57,6 +60,7 @@ def main() -> None:
                 assignment="external",
                 salt="bench",
                 goal={"event_type": "purchase", "measure": "sum", "window_days": 14},
+                started_at=utcnow() - timedelta(days=8),  # a day before the exposures: 9 days of history
             )
             session.add(experiment)
             session.flush()
@@ -73,7 +77,7 @@ def main() -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(sa.text("VACUUM ANALYZE"))  # what autovacuum does after a bulk load
         print(f"filled in {time.perf_counter() - started:.1f} s")
-        scans, tooks = [], []
+        scans, tooks, histories = [], [], []
         for _ in range(options.repeats):
             with engine.connect() as connection:
                 started = time.perf_counter()
@@ -83,13 +87,22 @@ def main() -> None:
                 started = time.perf_counter()
                 found = results(session, None, 1, experiment_id)
                 tooks.append(time.perf_counter() - started)
-            print(f"baseline scan of the events: {scans[-1]:.2f} s; results: {tooks[-1]:.2f} s")
+            with session_scope(engine) as session:
+                started = time.perf_counter()
+                days = history(session, 1, experiment_id, 30)["days"]
+                histories.append(time.perf_counter() - started)
+            print(
+                f"baseline scan of the events: {scans[-1]:.2f} s; results: {tooks[-1]:.2f} s;"
+                f" history of {days} days: {histories[-1]:.2f} s"
+            )
         engine.dispose()
     events = options.customers * options.events_per_customer
     print(f"{options.customers:,} exposed customers, {events:,} events; verdict {found['verdict']}")
     took, scan = sorted(tooks)[len(tooks) // 2], sorted(scans)[len(scans) // 2]
+    daily = sorted(histories)[len(histories) // 2]
     print(
         f"RESULT results_seconds={took:.2f} scan_seconds={scan:.2f} ratio={took / scan:.2f}"
+        f" history_seconds={daily:.2f} history_over_results={daily / took:.2f}"
         f" n={options.customers} (medians of {options.repeats})"
     )
 

@@ -77,6 +77,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/experiments/{experiment_id}/assignment"): Operation("getExperimentAssignment", (404, 409)),
     ("POST", "/v1/experiments/{experiment_id}/exposures"): Operation("postExposures", (404, 409)),
     ("GET", "/v1/experiments/{experiment_id}/results"): Operation("getExperimentResults", (404,)),
+    ("GET", "/v1/experiments/{experiment_id}/results/history"): Operation(
+        "getExperimentResultsHistory", (404,)
+    ),
     ("GET", "/v1/keys"): Operation("listKeys"),
     ("POST", "/v1/keys"): Operation("createKey", (201,)),
     ("POST", "/v1/keys/{key_id}/revoke"): Operation("revokeKey", (404,)),

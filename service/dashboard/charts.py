@@ -74,9 +74,14 @@ def _rect(x1: float, x2: float, colour: str) -> str:
     return f'<rect x="{x1:.1f}" y="6" width="{max(x2 - x1, 1.0):.1f}" height="8" fill="{colour}"/>'
 
 
-def band_over_time(labels: Sequence[str], spans: Sequence[Span], title: str) -> Markup:
-    """An estimate over time with its CI as a band and a line at zero; the numbers go in a table beside."""
-    width, height, left, top, plot_w, plot_h = 640, 220, 56, 12, 568, 170
+def band_over_time(
+    labels: Sequence[str], spans: Sequence[Span], title: str, x_label: str = "", y_label: str = ""
+) -> Markup:
+    """An estimate over time with its CI as a band, a dashed line at zero and the axes named; a table beside.
+
+    The band is the interval, the solid line with dots the estimate: told apart by shape, not colour.
+    """
+    width, height, left, top, plot_w, plot_h = 640, 240, 64, 12, 560, 170
     if not spans:
         return Markup("")
     domain = shared_domain(spans)
@@ -104,9 +109,18 @@ def band_over_time(labels: Sequence[str], spans: Sequence[Span], title: str) -> 
     if len(spans) > 1:
         ends.append((xs[-1], labels[-1], "end"))
     names = "".join(
-        f'<text x="{x:.1f}" y="{height - 14}" font-size="11" text-anchor="{anchor}" fill="{INK}">'
+        f'<text x="{x:.1f}" y="{top + plot_h + 18}" font-size="11" text-anchor="{anchor}" fill="{INK}">'
         f"{escape(text)}</text>"
         for x, text, anchor in ends
+    )
+    middle = top + plot_h / 2
+    names += (
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" font-size="12" text-anchor="middle" '
+        f'fill="{INK}">{escape(x_label)}</text>'
+        f'<text x="14" y="{middle:.1f}" font-size="12" text-anchor="middle" fill="{INK}" '
+        f'transform="rotate(-90 14 {middle:.1f})">{escape(y_label)}</text>'
+        if x_label or y_label
+        else ""
     )
     return Markup(
         f'<svg class="band" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '

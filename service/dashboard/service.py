@@ -13,6 +13,7 @@ from service.auth import Caller
 from service.catalog import service as catalog
 from service.catalog.schemas import AttributePut
 from service.dashboard.charts import Span, band_over_time, ci_bar, count_bars, shared_domain, side_of_zero
+from service.experiments import history as experiment_history
 from service.experiments import results as experiment_results
 from service.experiments import service as experiments
 from service.experiments.schemas import ExperimentCreate
@@ -25,6 +26,7 @@ from service.treatment import service as treatment
 from service.treatment.schemas import TouchpointPut
 
 AUDIT_PAGE = 50
+HISTORY_POINTS = 30
 
 
 def span_of(bounds: Bounds | None) -> Span | None:
@@ -96,8 +98,12 @@ def attribute_page(
         "attribute": attribute,
         "history": history,
         "history_labels": labels,
-        "lift_chart": band_over_time(lift_labels, lifts, f"Lift of {name} across scoring runs"),
-        "delta_chart": band_over_time(delta_labels, deltas, f"Delta hit@k of {name} across scoring runs"),
+        "lift_chart": band_over_time(
+            lift_labels, lifts, f"Lift of {name} across scoring runs", "scoring run", "lift (bits per event)"
+        ),
+        "delta_chart": band_over_time(
+            delta_labels, deltas, f"Delta hit@k of {name} across scoring runs", "scoring run", "delta hit@k"
+        ),
         "preview": None
         if proposed is None
         else tailoring.preview_decision(session, tenant_id, name, proposed),
@@ -207,7 +213,44 @@ def experiment_page(session: Session, caller: Caller, experiment_id: int) -> dic
         MetricRow(m, Measured(span, side_of_zero(span), ci_bar(span, axis, f"{m['name']} relative uplift")))
         for m, span in zip(metrics, spans, strict=True)
     ]
-    return {"experiment": experiment, "figures": figures, "rows": rows}
+    found = experiment_history.history(session, caller.tenant_id, experiment_id, HISTORY_POINTS)
+    histories = [metric_history(m) for m in [found["goal"], *found["guardrails"]]]
+    return {"experiment": experiment, "figures": figures, "rows": rows, "histories": histories}
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """A metric as of the end of one day: its arm sizes and relative uplift, said in words too."""
+
+    figures: dict[str, Any]
+    span: Span | None
+    side: str
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """A goal or guardrail day by day: its always-valid band drawn over time, and every point for a table."""
+
+    figures: dict[str, Any]
+    chart: Markup
+    points: list[HistoryPoint]
+
+
+def metric_history(metric: dict[str, Any]) -> MetricHistory:
+    """A metric's relative uplift and always-valid CI over the days (the unmeasured days left out)."""
+    spans = [_always_valid(p["relative"]) for p in metric["points"]]
+    points = [
+        HistoryPoint(p, span, side_of_zero(span)) for p, span in zip(metric["points"], spans, strict=True)
+    ]
+    drawn = [(p.figures["date"].isoformat(), p.span) for p in points if p.span is not None]
+    chart = band_over_time(
+        [label for label, _ in drawn],
+        [span for _, span in drawn],
+        f"{metric['name']}: relative uplift and its always-valid 95% CI by day",
+        "end of day (UTC)",
+        "relative uplift",
+    )
+    return MetricHistory(metric, chart, points)
 
 
 def _always_valid(relative: dict[str, float | None]) -> Span | None:

@@ -175,7 +175,7 @@ WITH per_customer AS (
 )
 SELECT arm, COUNT(*), SUM(y), SUM(y * y), SUM(x), SUM(x * x), SUM(x * y) FROM per_customer GROUP BY arm
 """
-_WINDOWS = {
+WINDOWS = {
     "postgresql": {
         "after": "e.occurred_at >= x.exposed_at",
         "before": "e.occurred_at < x.exposed_at",
@@ -190,7 +190,7 @@ _WINDOWS = {
     },
 }
 # measure -> (aggregate over a customer's events, the value of one event)
-_MEASURES = {"conversion": ("MAX", "1.0"), "count": ("SUM", "1.0"), "sum": ("SUM", "e.weight")}
+MEASURES = {"conversion": ("MAX", "1.0"), "count": ("SUM", "1.0"), "sum": ("SUM", "e.weight")}
 
 Sums = tuple[int, float, float, float, float, float]
 
@@ -199,9 +199,9 @@ def arm_statistics(
     session: Session, tenant_id: int, experiment_id: int, event_type: str, measure: str, window_days: int
 ) -> dict[str, Sums]:
     """Per arm: n and the sums of y, y^2, x, x^2, x*y of one metric, aggregated in the database."""
-    agg, value = _MEASURES[measure]
+    agg, value = MEASURES[measure]
     postgres = is_postgres(session)
-    windows = _WINDOWS["postgresql" if postgres else "sqlite"]
+    windows = WINDOWS["postgresql" if postgres else "sqlite"]
     if postgres:
         # The query runs once per metric and reads every event in the windows: compiling it costs more
         # than it saves.

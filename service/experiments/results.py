@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from recommender.experiments import daily
 from recommender.experiments.analysis import AnalysisSettings, MetricData, MetricResult, UpliftInterval
 from recommender.experiments.sufficient import SufficientStatistics
 from recommender.experiments.verdict import ExperimentResult, analyse_experiment
@@ -48,18 +49,12 @@ def metric_data(session: Session, experiment: Experiment, metric: dict[str, Any]
         metric["measure"],
         int(metric["window_days"]),
     )
-    treated, held = _statistics(found, "treatment"), _statistics(found, "holdout")
-    pooled = treated.merged(held)
-    return MetricData(
-        name=name,
-        treatment=treated,
-        holdout=held,
-        has_covariate=pooled.n > 1 and pooled.variance_x > 0.0,
-        must_not=metric.get("must_not"),
+    return daily.metric_data(
+        name, _statistics(found, "treatment"), _statistics(found, "holdout"), metric.get("must_not")
     )
 
 
-def _interval(interval: UpliftInterval) -> dict[str, float | None]:
+def interval_public(interval: UpliftInterval) -> dict[str, float | None]:
     """An uplift as the API shows it."""
     return {
         "estimate": finite(interval.estimate),
@@ -79,8 +74,8 @@ def metric_public(result: MetricResult, metric: dict[str, Any]) -> dict[str, Any
         "must_not": result.must_not,
         "treatment": {"n": result.treatment_n, "mean": finite(result.treatment_mean)},
         "holdout": {"n": result.holdout_n, "mean": finite(result.holdout_mean)},
-        "absolute": _interval(result.absolute),
-        "relative": _interval(result.relative),
+        "absolute": interval_public(result.absolute),
+        "relative": interval_public(result.relative),
         "cuped": {
             "applied": result.cuped_theta is not None,
             "theta": finite(result.cuped_theta),

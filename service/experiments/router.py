@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from service.auth import AnyRole, CrmOrStorefront, Marketer
 from service.db import SessionDep
-from service.experiments import results, service
+from service.experiments import history, results, service
 from service.experiments.schemas import (
     AssignmentPublic,
     ExperimentCreate,
@@ -73,3 +73,18 @@ def get_results(experiment_id: int, caller: Marketer, session: SessionDep) -> di
     The verdict is stored; with auto_stop, `harms` on a scope in mode auto switches it to its default.
     """
     return results.results(session, caller, caller.tenant_id, experiment_id)
+
+
+@router.get("/v1/experiments/{experiment_id}/results/history")
+def get_results_history(
+    experiment_id: int,
+    caller: Marketer,
+    session: SessionDep,
+    points: Annotated[int, Query(ge=1, le=history.MOST_POINTS)] = history.DEFAULT_POINTS,
+) -> dict[str, Any]:
+    """Per metric, the uplift with its always-valid and fixed-horizon CIs as of the end of each day.
+
+    Days count from the start to now (or the stop), thinned evenly to at most `points`; the last point
+    equals the results now. Read only: no verdict is stored.
+    """
+    return history.history(session, caller.tenant_id, experiment_id, points)

@@ -192,3 +192,21 @@ def seed_synthetic(engine: Engine, tenant: str, attributes: dict[str, tuple[floa
             tailoring.add_results(session, [result])
     with session_scope(engine) as session:
         return {role: tenancy.issue_key(session, tenant, role).key for role in ("marketer", "storefront")}
+
+
+# An axe run's serious and critical violations, each as its rule, impact, help and first few nodes.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
+      v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; "));
+}"""
+
+
+def axe_check(page: Page, axe_script: Path, name: str) -> list[str]:
+    """Run axe on the page as it is and save its screenshot; the violations found."""
+    page.add_script_tag(path=str(axe_script))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    return [f"{name}: {v}" for v in page.evaluate(AXE_RUN)]

@@ -4,26 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from tests.service.dashboard.conftest import SCREENSHOTS, Site, sign_in
-
-# An axe run's serious and critical violations, each as its rule, impact, help and first few nodes.
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
-      v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; "));
-}"""
-
-
-def _check(page: Page, axe_script: Path, name: str) -> list[str]:
-    """Run axe on the page as it is and save its screenshot; the violations found."""
-    page.add_script_tag(path=str(axe_script))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    return [f"{name}: {v}" for v in page.evaluate(AXE_RUN)]
+from tests.service.dashboard.conftest import SCREENSHOTS, Site, axe_check, sign_in
 
 
 def test_every_page_is_axe_clean(demo_site: Site, browser: Browser, axe_script: Path) -> None:
@@ -32,7 +15,7 @@ def test_every_page_is_axe_clean(demo_site: Site, browser: Browser, axe_script: 
     page = context.new_page()
     base = f"{demo_site.base}/dashboard"
     page.goto(f"{base}/sign-in")
-    violations = _check(page, axe_script, "sign-in")
+    violations = axe_check(page, axe_script, "sign-in")
     sign_in(page, demo_site.base, demo_site.keys["demo-bookstore"]["marketer"])
     pages = {
         "overview": "",
@@ -45,19 +28,19 @@ def test_every_page_is_axe_clean(demo_site: Site, browser: Browser, axe_script: 
     }
     for name, path in pages.items():
         page.goto(f"{base}{path}")
-        violations += _check(page, axe_script, name)
+        violations += axe_check(page, axe_script, name)
     page.goto(f"{base}/attributes/author")
     page.get_by_label("Mode").select_option("never")
     page.get_by_role("button", name="Preview").click()
-    violations += _check(page, axe_script, "attribute-preview")
+    violations += axe_check(page, axe_script, "attribute-preview")
     page.goto(f"{base}/experiments")
     page.get_by_label("Scope").select_option("attribute")
     page.get_by_label("Attribute or touchpoint").fill("format")
     page.get_by_role("button", name="Start").click()
-    violations += _check(page, axe_script, "experiment")
+    violations += axe_check(page, axe_script, "experiment")
     page.get_by_role("button", name="Stop this experiment").click()
     page.set_content('<html><body><input type="text"><img src="x.png"></body></html>')
-    assert _check(page, axe_script, "broken-on-purpose"), "axe must catch an unlabelled input"
+    assert axe_check(page, axe_script, "broken-on-purpose"), "axe must catch an unlabelled input"
     (SCREENSHOTS / "broken-on-purpose.png").unlink()
     context.close()
     assert not violations, "\n".join(violations)

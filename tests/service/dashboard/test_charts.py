@@ -45,3 +45,11 @@ def test_a_band_draws_every_run_and_counts_are_labelled() -> None:
     assert band_over_time([], [], "Lift") == ""
     bars = count_bars([("top 1%", 4), ("rest", 396)], "Tiers")
     assert ">396<" in bars and "top 1%" in bars
+
+
+def test_a_band_names_its_axes_and_draws_zero_dashed() -> None:
+    spans = [Span(0.1, -0.2 + 0.02 * i, 0.4 - 0.02 * i) for i in range(10)]
+    chart = band_over_time([f"day {i}" for i in range(10)], spans, "Goal", "end of day", "relative uplift")
+    assert ">end of day</text>" in chart and ">relative uplift</text>" in chart and "rotate(-90" in chart
+    assert 'stroke-dasharray="4 3"' in chart and "<polygon" in chart and "<polyline" in chart
+    assert "&lt;x&gt;" in band_over_time(["a"], spans[:1], "Goal", "<x>", "y")
