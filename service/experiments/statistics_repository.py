@@ -77,8 +77,12 @@ _WINDOWS = {
 }
 # measure -> (aggregate over a customer's events, the value of one event)
 _MEASURES = {"conversion": ("MAX", "1.0"), "count": ("SUM", "1.0"), "sum": ("SUM", "e.weight")}
-_CUSTOMER_IDS = """
-SELECT MIN(customer_id), MAX(customer_id) FROM experiment_exposures WHERE experiment_id = :experiment_id
+# The halves split at the median customer id of the exposures (in the primary key's order), so that
+# they hold as many customers each however the ids are spread.
+_MIDDLE_CUSTOMER_ID = """
+SELECT customer_id FROM experiment_exposures WHERE experiment_id = :experiment_id
+ORDER BY experiment_id, customer_id
+OFFSET (SELECT COUNT(*) / 2 FROM experiment_exposures WHERE experiment_id = :experiment_id) LIMIT 1
 """
 # Each half runs once and reads every event of its customers in the windows: compiling it costs more
 # than it saves; the two halves are the parallelism (2 cores), and a hash join of all the tenant's events
@@ -117,11 +121,11 @@ def _added(parts: list[dict[str, Sums]]) -> dict[str, Sums]:
 
 def _in_halves(session: Session, statement: sa.TextClause, params: dict[str, Any]) -> dict[str, Sums]:
     """PostgreSQL: the two halves of the customers on two connections at once, in one snapshot."""
-    low, high = session.execute(sa.text(_CUSTOMER_IDS), params).one()
-    if low is None:
+    middle = session.execute(sa.text(_MIDDLE_CUSTOMER_ID), params).scalar()
+    if middle is None:
         return {}
-    middle = (int(low) + int(high) + 1) // 2
-    halves = [{**params, "low": int(low), "high": middle}, {**params, "low": middle, "high": int(high) + 1}]
+    low, high = _ALL_IDS
+    halves = [{**params, "low": low, "high": middle}, {**params, "low": middle, "high": high}]
     engine = session.get_bind().engine
     with (
         engine.connect().execution_options(isolation_level="REPEATABLE READ") as first,
