@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -31,13 +31,46 @@ _FILL = [
     "INSERT INTO experiment_exposures (experiment_id, customer_id, tenant_id, arm, exposed_at)"
     " SELECT :experiment, id, 1, CASE WHEN id % 2 = 0 THEN 'holdout' ELSE 'treatment' END,"
     " now() - interval '7 days' FROM customers WHERE tenant_id = 1",
-    # Events land in time order, customers interleaved, as a live feed writes them.
-    "INSERT INTO events (tenant_id, customer_id, event_id, type, weight, occurred_at)"
-    " SELECT 1, c.id, 'e-' || c.id || '-' || k, 'purchase', 10 + (c.id % 7) + k,"
-    " now() - interval '20 days' + k * interval '3 days'"
-    " FROM generate_series(1, :per_customer) k CROSS JOIN customers c WHERE c.tenant_id = 1"
-    " ORDER BY k, c.id",
 ]
+# The events' own indexes (not those of constraints) are built after the load, as a restore does.
+_EVENT_INDEXES = (
+    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname NOT IN"
+    " (SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass)"
+)
+_COPY_EVENTS = "COPY events (tenant_id, customer_id, event_id, type, weight, occurred_at) FROM STDIN"
+_CUSTOMER_IDS = "SELECT id FROM customers WHERE tenant_id = 1 ORDER BY id"
+_CHUNK = 200_000
+
+
+def copy_events(connection: sa.Connection, per_customer: int) -> None:
+    """Stream the purchases with COPY: in time order, customers interleaved, as a live feed writes them."""
+    customer_ids = [int(c) for c in connection.execute(sa.text(_CUSTOMER_IDS)).scalars()]
+    now = datetime.now(UTC)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(_COPY_EVENTS) as copy:
+        for k in range(1, per_customer + 1):
+            when = (now - timedelta(days=20) + timedelta(days=3 * k)).isoformat()
+            for start in range(0, len(customer_ids), _CHUNK):
+                chunk = customer_ids[start : start + _CHUNK]
+                copy.write("".join(f"1\t{c}\te-{c}-{k}\tpurchase\t{10 + c % 7 + k}\t{when}\n" for c in chunk))
+
+
+def fill(engine: sa.Engine, customers: int, per_customer: int, experiment_id: int) -> None:
+    """Customers, their exposures and purchases; the events' indexes rebuilt after; then VACUUM ANALYZE."""
+    params = {"customers": customers, "experiment": experiment_id}
+    with engine.begin() as connection:
+        for statement in _FILL:
+            connection.execute(sa.text(statement), params)
+        indexes = connection.execute(sa.text(_EVENT_INDEXES)).all()
+        for name, _definition in indexes:
+            connection.execute(sa.text(f'DROP INDEX "{name}"'))
+        copy_events(connection, per_customer)
+        connection.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+        for _name, definition in indexes:
+            connection.execute(sa.text(definition))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE"))  # what autovacuum does after a bulk load
 
 
 def main() -> None:
@@ -66,16 +99,7 @@ def main() -> None:
             session.flush()
             experiment_id = experiment.id or 0
         started = time.perf_counter()
-        params = {
-            "customers": options.customers,
-            "experiment": experiment_id,
-            "per_customer": options.events_per_customer,
-        }
-        with engine.begin() as connection:
-            for statement in _FILL:
-                connection.execute(sa.text(statement), params)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(sa.text("VACUUM ANALYZE"))  # what autovacuum does after a bulk load
+        fill(engine, options.customers, options.events_per_customer, experiment_id)
         print(f"filled in {time.perf_counter() - started:.1f} s")
         scans, tooks, histories = [], [], []
         for _ in range(options.repeats):

@@ -8,7 +8,23 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from service.db import is_postgres
-from service.experiments.repository import MEASURES, WINDOWS
+from service.experiments.statistics_repository import MEASURES
+
+# Where an event falls against a customer's exposure, by dialect.
+_WINDOWS = {
+    "postgresql": {
+        "after": "e.occurred_at >= x.exposed_at",
+        "before": "e.occurred_at < x.exposed_at",
+        "within": "e.occurred_at >= x.exposed_at - make_interval(days => :days)"
+        " AND e.occurred_at < x.exposed_at + make_interval(days => :days)",
+    },
+    "sqlite": {
+        "after": "julianday(e.occurred_at) >= julianday(x.exposed_at)",
+        "before": "julianday(e.occurred_at) < julianday(x.exposed_at)",
+        "within": "julianday(e.occurred_at) >= julianday(x.exposed_at) - :days"
+        " AND julianday(e.occurred_at) < julianday(x.exposed_at) + :days",
+    },
+}
 
 # One pass over the exposed, consenting customers and their events in the windows (as the results read
 # them). per_day: a customer's metric per day of the experiment after exposure (day NULL: the pre-period,
@@ -74,7 +90,7 @@ def daily_increments(
     dialect = "postgresql" if is_postgres(session) else "sqlite"
     if dialect == "postgresql":
         session.execute(sa.text("SET LOCAL jit = off"))
-    query = sa.text(_DAILY_INCREMENTS.format(agg=agg, value=value, **WINDOWS[dialect], **_DAYS[dialect]))
+    query = sa.text(_DAILY_INCREMENTS.format(agg=agg, value=value, **_WINDOWS[dialect], **_DAYS[dialect]))
     params = {
         "experiment_id": experiment_id,
         "tenant_id": tenant_id,

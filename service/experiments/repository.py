@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from service.db import is_postgres, upsert_insert
+from service.db import upsert_insert
 from service.experiments.models import RUNNING, Experiment, Exposure
 from service.holdouts import FirstExposure
 from service.profiles.models import Customer
@@ -153,67 +153,3 @@ def erase_exposures(session: Session, tenant_id: int, customer_id: int) -> int:
         session.delete(row)
     session.flush()
     return len(rows)
-
-
-# One row per exposed, consenting customer: the metric over the window after first exposure (y) and over
-# the same length of time before it (x); then per arm n and the sums of y, y^2, x, x^2 and x*y.
-# Grouped by the exposures' primary key (the arm depends on it) so PostgreSQL needs no sort by arm; consent
-# is an anti-join on the customers who withdrew it (the foreign key removes exposures of erased customers).
-_ARM_STATISTICS = """
-WITH per_customer AS (
-    SELECT x.arm AS arm,
-        COALESCE({agg}(CASE WHEN {after} THEN {value} END), 0) AS y,
-        COALESCE({agg}(CASE WHEN {before} THEN {value} END), 0) AS x
-    FROM experiment_exposures x
-    LEFT JOIN events e ON e.tenant_id = :tenant_id AND e.type = :event_type AND e.customer_id = x.customer_id
-        AND {within}
-    WHERE x.experiment_id = :experiment_id AND x.tenant_id = :tenant_id
-        AND NOT EXISTS (
-            SELECT 1 FROM customers c WHERE c.id = x.customer_id AND NOT c.consent_personalization
-        )
-    GROUP BY x.experiment_id, x.customer_id
-)
-SELECT arm, COUNT(*), SUM(y), SUM(y * y), SUM(x), SUM(x * x), SUM(x * y) FROM per_customer GROUP BY arm
-"""
-WINDOWS = {
-    "postgresql": {
-        "after": "e.occurred_at >= x.exposed_at",
-        "before": "e.occurred_at < x.exposed_at",
-        "within": "e.occurred_at >= x.exposed_at - make_interval(days => :days)"
-        " AND e.occurred_at < x.exposed_at + make_interval(days => :days)",
-    },
-    "sqlite": {
-        "after": "julianday(e.occurred_at) >= julianday(x.exposed_at)",
-        "before": "julianday(e.occurred_at) < julianday(x.exposed_at)",
-        "within": "julianday(e.occurred_at) >= julianday(x.exposed_at) - :days"
-        " AND julianday(e.occurred_at) < julianday(x.exposed_at) + :days",
-    },
-}
-# measure -> (aggregate over a customer's events, the value of one event)
-MEASURES = {"conversion": ("MAX", "1.0"), "count": ("SUM", "1.0"), "sum": ("SUM", "e.weight")}
-
-Sums = tuple[int, float, float, float, float, float]
-
-
-def arm_statistics(
-    session: Session, tenant_id: int, experiment_id: int, event_type: str, measure: str, window_days: int
-) -> dict[str, Sums]:
-    """Per arm: n and the sums of y, y^2, x, x^2, x*y of one metric, aggregated in the database."""
-    agg, value = MEASURES[measure]
-    postgres = is_postgres(session)
-    windows = WINDOWS["postgresql" if postgres else "sqlite"]
-    if postgres:
-        # The query runs once per metric and reads every event in the windows: compiling it costs more
-        # than it saves.
-        session.execute(sa.text("SET LOCAL jit = off"))
-    query = sa.text(_ARM_STATISTICS.format(agg=agg, value=value, **windows))
-    params = {
-        "experiment_id": experiment_id,
-        "tenant_id": tenant_id,
-        "event_type": event_type,
-        "days": window_days,
-    }
-    return {
-        str(arm): (int(n), float(sy or 0), float(syy or 0), float(sx or 0), float(sxx or 0), float(sxy or 0))
-        for arm, n, sy, syy, sx, sxx, sxy in session.execute(query, params)
-    }

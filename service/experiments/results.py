@@ -17,7 +17,7 @@ from service.auth import Caller
 from service.catalog import repository as catalog
 from service.db import utcnow
 from service.errors import NotFound
-from service.experiments import registry, repository
+from service.experiments import registry, repository, statistics_repository
 from service.experiments.models import RUNNING, STOPPED, Experiment
 from service.experiments.service import require, scope_key
 from service.holdouts import current
@@ -41,7 +41,7 @@ def _statistics(
 
 def metric_data(session: Session, experiment: Experiment, metric: dict[str, Any], name: str) -> MetricData:
     """A metric's per-arm sufficient statistics, aggregated in the database."""
-    found = repository.arm_statistics(
+    found = statistics_repository.arm_statistics(
         session,
         experiment.tenant_id,
         experiment.id or 0,

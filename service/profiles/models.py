@@ -35,6 +35,13 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "external_id"),
         sa.Index("ix_customers_feed", "tenant_id", "feed_txid", "feed_seq"),
+        # Experiment results leave out the few customers who withdrew consent: an anti-join on this.
+        sa.Index(
+            "ix_customers_without_consent",
+            "id",
+            postgresql_where=sa.text("NOT consent_personalization"),
+            sqlite_where=sa.text("NOT consent_personalization"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -75,6 +82,16 @@ class Event(SQLModel, table=True):
         sa.Index("ix_events_tenant_customer_time", "tenant_id", "customer_id", "occurred_at"),
         # Serving reads the items a customer chose after the model's training read: a range of this index.
         sa.Index("ix_events_customer_txid", "customer_id", "txid"),
+        # Experiment results merge-join a metric's events in customer order with the exposures, reading
+        # only this index (weight included: a sum needs no visit to the table).
+        sa.Index(
+            "ix_events_tenant_type_customer_time",
+            "tenant_id",
+            "type",
+            "customer_id",
+            "occurred_at",
+            postgresql_include=["weight"],
+        ),
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
