@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import ExitStack
 from types import TracebackType
@@ -11,6 +10,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from service.bulk.copy_format import copy_text
 from service.bulk.driver import driver_connection
 from service.bulk.lww import MergeCounts
 from service.db import utcnow
@@ -18,8 +18,6 @@ from service.sync.rows import CustomerRow
 
 FLUSH_ROWS = 2_000
 BACKSLASH = "\\"
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 STAGE = (
     "SET LOCAL jit = off",  # compiling the merge's plans costs more than running them
@@ -117,11 +115,6 @@ REPLACE_PREFERENCES = (
         AS e(attribute text, value text, weight double precision, source text)
     """),
 )
-
-
-def copy_text(text: str) -> str:
-    """A text field escaped for COPY's text format."""
-    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def copy_line(line: int, row: CustomerRow) -> str:
