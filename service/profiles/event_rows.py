@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -18,13 +18,15 @@ from service.schemas import text_problem, timestamp_problem
 EventRow = tuple[str, str, str, str | None, str | None, str | None, float, str]
 
 FIELDS = frozenset(EventIn.model_fields)
-_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
-_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,40}").fullmatch
+_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}").fullmatch
+# An external id EventIn keeps as it is: 1 to 200 characters, no NUL, nothing for it to strip.
+_ID = re.compile(r"[^\s\x00](?:[^\x00]{0,198}[^\s\x00])?").fullmatch
 # RFC 3339 timestamps with offsets PostgreSQL takes (up to 15:59) and at most microseconds.
 _RFC3339 = re.compile(
     r"\d{4}-(0[1-9]|1[0-2])-[0-3]\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-5]):[0-5]\d)",
     re.ASCII,
-)
+).fullmatch
 _event_adapter = TypeAdapter(EventIn)
 
 
@@ -37,34 +39,18 @@ class CheckedEvents:
     repeats: int = 0
 
 
-def _plain_id(value: Any) -> str | None:
-    """An external id that EventIn would keep as it is, or None."""
-    if (
-        type(value) is not str
-        or not 0 < len(value) <= 200
-        or len(value.strip()) != len(value)
-        or "\x00" in value
-        or not (value.isascii() or text_problem(value) is None)
-    ):
-        return None
-    return value
+def _plain_id(value: Any) -> bool:
+    """Whether a value is an external id EventIn keeps as it is."""
+    return type(value) is str and _ID(value) is not None and (value.isascii() or text_problem(value) is None)
 
 
-def _plain_time(value: Any) -> str | None:
-    """An RFC 3339 timestamp within storage's range that EventIn reads as the same instant, or None."""
-    if type(value) is not str or not _RFC3339.fullmatch(value):
-        return None
-    if 1900 < int(value[:4]) < 9999:
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return value
+def _plain_time(value: str) -> bool:
+    """Whether an RFC 3339 timestamp is a real date and time within storage's range."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        return None
-    return None if timestamp_problem(parsed) else value
+        return False
+    return 1900 < parsed.year < 9999 or timestamp_problem(parsed) is None
 
 
 def plain_row(raw: Any) -> EventRow | None:
@@ -72,23 +58,28 @@ def plain_row(raw: Any) -> EventRow | None:
     if type(raw) is not dict or not raw.keys() <= FIELDS:
         return None
     get = raw.get
-    customer_id, event_id, kind = _plain_id(get("customer_id")), _plain_id(get("event_id")), get("type")
-    if customer_id is None or event_id is None or type(kind) is not str or not _TYPE.fullmatch(kind):
+    customer_id, event_id, kind, at = get("customer_id"), get("event_id"), get("type"), get("occurred_at")
+    if not (
+        type(kind) is str
+        and _TYPE(kind)
+        and type(at) is str
+        and _RFC3339(at)
+        and _plain_id(customer_id)
+        and _plain_id(event_id)
+        and _plain_time(at)
+    ):
         return None
     item_id, attribute, value = get("item_id"), get("attribute"), get("value")
-    if item_id is not None and _plain_id(item_id) is None:
+    if item_id is not None and not _plain_id(item_id):
         return None
-    if (attribute is not None or value is not None) and (
-        type(attribute) is not str or not _NAME.fullmatch(attribute) or _plain_id(value) is None
+    if (attribute is not None or value is not None) and not (
+        type(attribute) is str and _NAME(attribute) and _plain_id(value)
     ):
         return None
     weight = get("weight", 1.0)
     if (type(weight) is not float and type(weight) is not int) or not 0 <= weight <= 1_000_000:
         return None
-    occurred_at = _plain_time(get("occurred_at"))
-    if occurred_at is None:
-        return None
-    return (customer_id, event_id, kind, item_id, attribute, value, float(weight), occurred_at)
+    return cast(EventRow, (customer_id, event_id, kind, item_id, attribute, value, float(weight), at))
 
 
 def _model_row(event: EventIn) -> EventRow:

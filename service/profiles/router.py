@@ -9,9 +9,10 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from service.auth import Crm, CrmOrStorefront
-from service.db import SessionDep
+from service.db import SessionDep, in_session_thread
 from service.errors import UnsupportedMediaType
 from service.profiles import service
 from service.profiles.schemas import (
@@ -118,13 +119,12 @@ EVENT_BATCH_BODY = {
 
 
 @router.post("/v1/events", response_model=EventBatchResult, openapi_extra=EVENT_BATCH_BODY)
-def post_events(
-    body: Annotated[bytes, Depends(event_body)],
-    caller: CrmOrStorefront,
-    session: SessionDep,
-    request: Request,
-) -> EventBatchResult:
+async def post_events(body: EventBody, caller: CrmOrStorefront, request: Request) -> EventBatchResult:
     """Store a batch of choice events; replayed event_ids are counted as duplicates."""
-    return service.ingest_events(
-        session, caller.tenant_id, events_in(body), request.app.state.settings.max_events_per_batch
-    )
+    limit = request.app.state.settings.max_events_per_batch
+
+    def ingest(session: Session) -> EventBatchResult:
+        return service.ingest_events(session, caller.tenant_id, events_in(body), limit)
+
+    # One worker thread parses, checks, stores and commits.
+    return await in_session_thread(request.app.state.engine, ingest)
