@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import orjson
 
-from service.schemas import json_problem, text_problem, timestamp_problem
+from service.schemas import MAX_JSON_DEPTH, json_problem, text_problem, timestamp_problem
 
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 MISSING: Any = object()
@@ -75,7 +75,7 @@ def timestamp(value: Any, field: str) -> datetime:
         fail(field, "must be an ISO 8601 timestamp")
     if parsed.tzinfo is None:
         fail(field, "must include a time zone")
-    if problem := timestamp_problem(parsed):
+    if not 1900 < parsed.year < 9999 and (problem := timestamp_problem(parsed)):
         fail(field, problem)
     return parsed
 
@@ -88,7 +88,23 @@ def number(value: Any, field: str, low: float, high: float) -> float:
 
 
 def json_text(value: Any, field: str) -> str:
-    """A JSON value serialised compactly; NUL, lone surrogates, non-finite numbers, deep nesting refused."""
-    if problem := json_problem(value):
-        fail(field, problem)
-    return orjson.dumps(value).decode()
+    """A JSON value serialised compactly; NUL, lone surrogates, non-finite numbers, deep nesting refused.
+
+    The value is walked only when its text leaves a doubt: it holds an escaped NUL, a null (orjson
+    writes non-finite numbers as null), or enough brackets to nest too deep (lone surrogates and keys
+    that are not strings fail to serialise).
+    """
+    try:
+        text = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        text = None
+    if (
+        text is None
+        or "\\u0000" in text
+        or "null" in text
+        or text.count("{") + text.count("[") >= MAX_JSON_DEPTH
+    ):
+        if problem := json_problem(value):
+            fail(field, problem)
+        text = orjson.dumps(value).decode()
+    return text
