@@ -95,16 +95,11 @@ def json_text(value: Any, field: str) -> str:
     that are not strings fail to serialise).
     """
     try:
-        text = orjson.dumps(value).decode()
+        data = orjson.dumps(value)
     except orjson.JSONEncodeError:
-        text = None
-    if (
-        text is None
-        or "\\u0000" in text
-        or "null" in text
-        or text.count("{") + text.count("[") >= MAX_JSON_DEPTH
-    ):
+        data = b"null"  # walked below, which names the problem
+    if b"\\u0000" in data or b"null" in data or data.count(b"{") + data.count(b"[") >= MAX_JSON_DEPTH:
         if problem := json_problem(value):
             fail(field, problem)
-        text = orjson.dumps(value).decode()
-    return text
+        data = orjson.dumps(value)
+    return data.decode()
