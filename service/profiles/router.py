@@ -119,7 +119,7 @@ EVENT_BATCH_BODY = {
 
 
 @router.post("/v1/events", response_model=EventBatchResult, openapi_extra=EVENT_BATCH_BODY)
-async def post_events(body: EventBody, caller: CrmOrStorefront, request: Request) -> EventBatchResult:
+async def post_events(caller: CrmOrStorefront, body: EventBody, request: Request) -> EventBatchResult:
     """Store a batch of choice events; replayed event_ids are counted as duplicates."""
     limit = request.app.state.settings.max_events_per_batch
 
