@@ -82,11 +82,9 @@ def copy_batch(
     ids: dict[str, int] | None,
     events: list[dict[str, Any]],
 ) -> float:
-    """Seconds to COPY one batch into staging and insert it into events, in one transaction.
-
-    Without `ids` the rows name their customers as the API's do, and the insert finds them by key;
-    with `ids` the client already knows every customer's internal id (a path the API cannot take).
-    """
+    """Seconds to COPY one batch into staging and insert it into events, in one transaction."""
+    # Without `ids` the rows name their customers as the API's do, and the insert finds them by key;
+    # with `ids` the client already knows every customer's internal id (a path the API cannot take).
     started = time.perf_counter()
     with connection.transaction(), connection.cursor() as cursor:
         cursor.execute(STAGE if ids is None else STAGE_IDS)

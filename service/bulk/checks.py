@@ -88,12 +88,10 @@ def number(value: Any, field: str, low: float, high: float) -> float:
 
 
 def json_text(value: Any, field: str) -> str:
-    """A JSON value serialised compactly; NUL, lone surrogates, non-finite numbers, deep nesting refused.
-
-    The value is walked only when its text leaves a doubt: it holds an escaped NUL, a null (orjson
-    writes non-finite numbers as null), or enough brackets to nest too deep (lone surrogates and keys
-    that are not strings fail to serialise).
-    """
+    """A JSON value serialised compactly; NUL, lone surrogates, non-finite numbers, deep nesting refused."""
+    # The value is walked only when its text leaves a doubt: an escaped NUL, a null (orjson writes
+    # non-finite numbers as null), or enough brackets to nest too deep. Lone surrogates and keys that
+    # are not strings fail to serialise.
     try:
         data = orjson.dumps(value)
     except orjson.JSONEncodeError:

@@ -11,13 +11,14 @@ from service.db import is_postgres
 from service.profiles import repository
 from service.profiles.event_rows import EventRow, copy_lines, row_values
 
-# The staging table lives as long as the pooled connection; each commit empties it. Its notice
-# ("already exists") is not sent.
+# The staging table lives as long as the pooled connection; each commit empties it, and what an earlier
+# batch of the same transaction left is deleted. Its notice ("already exists") is not sent.
 STAGE = """SET LOCAL client_min_messages = warning;
 CREATE TEMPORARY TABLE IF NOT EXISTS ingest_event_rows (
     customer text NOT NULL, event_id text NOT NULL, type text NOT NULL, item_id text, attribute text,
     value text, weight float8 NOT NULL, occurred_at timestamptz NOT NULL
-) ON COMMIT DELETE ROWS"""
+) ON COMMIT DELETE ROWS;
+DELETE FROM ingest_event_rows"""
 COPY = "COPY ingest_event_rows FROM STDIN"
 # Each customer of the batch is looked up by its key (one index probe, however many customers the
 # tenant has); those seen for the first time are created (in key order, so concurrent batches lock them
@@ -61,12 +62,9 @@ RETRIES = 3
 def store_events(
     session: Session, tenant_id: int, rows: list[EventRow], defaults: Callable[[], dict[str, bool]]
 ) -> tuple[int, int]:
-    """Store rows with distinct event_ids, creating unseen customers: the new events stored, and the
-    customers neither found nor created (their events not stored; only when the tenant is gone or
-    concurrent batches kept creating them).
-
-    `defaults` gives the consent of a customer first seen here (SQLite; PostgreSQL reads the tenant's).
-    """
+    """Store rows with distinct event_ids and their unseen customers: (events stored, customers missing)."""
+    # Customers are missing only when the tenant is gone or concurrent batches kept creating them; their
+    # events are not stored. `defaults` gives a new customer's consent on SQLite (PostgreSQL reads it).
     if not rows:
         return 0, 0
     if is_postgres(session):
