@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import orjson
 
-from service.schemas import json_problem, text_problem, timestamp_problem
+from service.schemas import MAX_JSON_DEPTH, json_problem, text_problem, timestamp_problem
 
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 MISSING: Any = object()
@@ -75,7 +75,7 @@ def timestamp(value: Any, field: str) -> datetime:
         fail(field, "must be an ISO 8601 timestamp")
     if parsed.tzinfo is None:
         fail(field, "must include a time zone")
-    if problem := timestamp_problem(parsed):
+    if not 1900 < parsed.year < 9999 and (problem := timestamp_problem(parsed)):
         fail(field, problem)
     return parsed
 
@@ -89,6 +89,15 @@ def number(value: Any, field: str, low: float, high: float) -> float:
 
 def json_text(value: Any, field: str) -> str:
     """A JSON value serialised compactly; NUL, lone surrogates, non-finite numbers, deep nesting refused."""
-    if problem := json_problem(value):
-        fail(field, problem)
-    return orjson.dumps(value).decode()
+    # The value is walked only when its text leaves a doubt: an escaped NUL, a null (orjson writes
+    # non-finite numbers as null), or enough brackets to nest too deep. Lone surrogates and keys that
+    # are not strings fail to serialise.
+    try:
+        data = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        data = b"null"  # walked below, which names the problem
+    if b"\\u0000" in data or b"null" in data or data.count(b"{") + data.count(b"[") >= MAX_JSON_DEPTH:
+        if problem := json_problem(value):
+            fail(field, problem)
+        data = orjson.dumps(value)
+    return data.decode()

@@ -98,14 +98,13 @@ def replace_preferences(session: Session, customer_ids: Sequence[int], rows: lis
 def ensure_customers(
     session: Session, tenant_id: int, external_ids: Iterable[str], defaults: dict[str, Any]
 ) -> dict[str, int]:
-    """Ids of the given customers, creating the missing ones; safe beside batches creating them too."""
+    """SQLite: ids of the given customers, creating the missing ones under the write lock.
+
+    (PostgreSQL creates them in the statement that stores the events: event_repository.)
+    """
     wanted = sorted(set(external_ids))
     if not wanted:
         return {}
-    if is_postgres(session):
-        ids = _ensure_customers_pg(session, tenant_id, wanted, defaults)
-        missing = [e for e in wanted if e not in ids]
-        return ids | customer_ids(session, tenant_id, missing) if missing else ids
     lock_for_writing(session)
     existing = customer_ids(session, tenant_id, wanted)
     created = [e for e in wanted if e not in existing]
@@ -130,30 +129,6 @@ def ensure_customers(
     return customer_ids(session, tenant_id, wanted)
 
 
-def _ensure_customers_pg(
-    session: Session, tenant_id: int, wanted: list[str], defaults: dict[str, Any]
-) -> dict[str, int]:
-    """Insert the missing customers, read the ids this statement sees (not a concurrent batch's new ones)."""
-    query = sa.text(
-        "WITH wanted AS (SELECT unnest(CAST(:ids AS text[])) AS external_id),"
-        " created AS (INSERT INTO customers (tenant_id, external_id, traits, consent_personalization,"
-        "   consent_profiling, created_at, updated_at)"
-        "   SELECT :tenant_id, external_id, '{}'::jsonb, :personalization, :profiling, now(), now()"
-        "   FROM wanted"
-        "   ON CONFLICT (tenant_id, external_id) DO NOTHING RETURNING external_id, id)"
-        " SELECT external_id, id FROM created"
-        " UNION ALL SELECT c.external_id, c.id FROM customers c JOIN wanted USING (external_id)"
-        " WHERE c.tenant_id = :tenant_id"
-    )
-    params = {
-        "tenant_id": tenant_id,
-        "ids": wanted,
-        "personalization": defaults["consent_personalization"],
-        "profiling": defaults["consent_profiling"],
-    }
-    return {external_id: internal_id for external_id, internal_id in session.execute(query, params)}
-
-
 def customer_ids(session: Session, tenant_id: int, external_ids: Sequence[str]) -> dict[str, int]:
     """Internal ids of the tenant's customers with these external ids."""
     table = Customer.__table__  # type: ignore[attr-defined]
@@ -167,25 +142,10 @@ def customer_ids(session: Session, tenant_id: int, external_ids: Sequence[str]) 
     return ids
 
 
-EVENT_COLUMNS = ("customer_id", "event_id", "type", "item_id", "attribute", "value", "weight", "occurred_at")
-_PG_EVENT_TYPES = ("bigint", "text", "text", "text", "text", "text", "float8", "timestamptz")
-
-
 def insert_new_events(session: Session, tenant_id: int, rows: list[dict[str, Any]]) -> int:
-    """Insert events whose event_id the tenant has not stored yet; the number inserted."""
+    """SQLite: insert events whose event_id the tenant has not stored yet; the number inserted."""
     if not rows:
         return 0
-    if is_postgres(session):
-        arrays = ", ".join(
-            f"CAST(:{c} AS {t}[])" for c, t in zip(EVENT_COLUMNS, _PG_EVENT_TYPES, strict=True)
-        )
-        query = sa.text(
-            f"INSERT INTO events (tenant_id, {', '.join(EVENT_COLUMNS)})"
-            f" SELECT :tenant_id, * FROM unnest({arrays})"
-            " ON CONFLICT (tenant_id, event_id) DO NOTHING"
-        )
-        params = {c: [r[c] for r in rows] for c in EVENT_COLUMNS}
-        return int(session.execute(query, {"tenant_id": tenant_id, **params}).rowcount)  # type: ignore[attr-defined]
     insert = upsert_insert(session, Event.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["tenant_id", "event_id"]
     )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from email.message import Message
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlmodel import Session
 
 from service.auth import Crm, CrmOrStorefront
-from service.db import SessionDep
+from service.db import SessionDep, in_session_thread
+from service.errors import UnsupportedMediaType
 from service.profiles import service
 from service.profiles.schemas import (
     CustomerPublic,
@@ -59,11 +65,66 @@ def put_preferences(
     return service.put_preferences(session, caller.tenant_id, external_id, body)
 
 
-@router.post("/v1/events", response_model=EventBatchResult)
-def post_events(
-    body: EventBatch, caller: CrmOrStorefront, session: SessionDep, request: Request
-) -> EventBatchResult:
-    """Store a batch of choice events; replayed event_ids are counted as duplicates."""
-    return service.ingest_events(
-        session, caller.tenant_id, body.events, request.app.state.settings.max_events_per_batch
+def _is_json(content_type: str | None) -> bool:
+    """Whether a content type is JSON (application/json or application/*+json)."""
+    message = Message()
+    message["content-type"] = content_type or ""
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
     )
+
+
+async def event_body(request: Request) -> bytes:
+    """The raw body of an event batch, which must be JSON."""
+    if not _is_json(request.headers.get("content-type")):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    return await request.body()
+
+
+EventBody = Annotated[bytes, Depends(event_body)]
+
+
+def events_in(body: bytes) -> list[Any]:
+    """The raw events of a batch body; a body that is not JSON or not an EventBatch fails as FastAPI's do."""
+    if not body:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required"}])
+    try:
+        batch = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error"}
+        raise RequestValidationError([{**error, "input": {}, "ctx": {"error": exc.msg}}]) from None
+    if type(batch) is dict and batch.keys() == {"events"} and type(batch["events"]) is list:
+        events: list[Any] = batch["events"]
+        if all(type(event) is dict for event in events):
+            return events
+    try:
+        return EventBatch.model_validate(batch).events
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        ) from None
+
+
+EVENT_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": EventBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+            }
+        },
+    }
+}
+
+
+@router.post("/v1/events", response_model=EventBatchResult, openapi_extra=EVENT_BATCH_BODY)
+async def post_events(caller: CrmOrStorefront, body: EventBody, request: Request) -> EventBatchResult:
+    """Store a batch of choice events; replayed event_ids are counted as duplicates."""
+    limit = request.app.state.settings.max_events_per_batch
+
+    def ingest(session: Session) -> EventBatchResult:
+        return service.ingest_events(session, caller.tenant_id, events_in(body), limit)
+
+    # One worker thread parses, checks, stores and commits.
+    return await in_session_thread(request.app.state.engine, ingest)

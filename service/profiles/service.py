@@ -5,29 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from service.db import utcnow
 from service.errors import Conflict, NotFound, PayloadTooLarge
 from service.pagination import cursor_id, id_page
-from service.profiles import repository
+from service.profiles import event_repository, repository
+from service.profiles.event_rows import check_events
 from service.profiles.models import Customer, Event, Preference
 from service.profiles.schemas import (
     Consent,
     CustomerPublic,
     CustomerPut,
     EventBatchResult,
-    EventIn,
     EventPublic,
     PreferencePublic,
     PreferencesPut,
-    RejectedEvent,
 )
-from service.schemas import Page, text_problem
+from service.schemas import Page
 from service.tenancy import repository as tenants
-
-_event_adapter = TypeAdapter(EventIn)
 
 
 def default_consent(session: Session, tenant_id: int) -> dict[str, bool]:
@@ -133,71 +129,22 @@ def put_preferences(
     return get_customer(session, tenant_id, external_id)
 
 
-def _validate_events(raw: list[dict[str, Any]]) -> tuple[list[EventIn], list[RejectedEvent], int]:
-    """Check each event alone; repeated event_ids inside the batch count as duplicates."""
-    valid: list[EventIn] = []
-    rejected: list[RejectedEvent] = []
-    seen: set[str] = set()
-    repeats = 0
-    for index, item in enumerate(raw):
-        try:
-            event = _event_adapter.validate_python(item)
-        except ValidationError as exc:
-            rejected.append(RejectedEvent(index=index, event_id=_event_id_of(item), reason=_reason(exc)))
-            continue
-        if event.event_id in seen:
-            repeats += 1
-            continue
-        seen.add(event.event_id)
-        valid.append(event)
-    return valid, rejected, repeats
-
-
-def _event_id_of(item: Any) -> str | None:
-    """The event_id of a raw event, when it has a usable one."""
-    value = item.get("event_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) and text_problem(value) is None else None
-
-
-def _reason(exc: ValidationError) -> str:
-    """A validation error as one line naming the fields."""
-    parts = []
-    for error in exc.errors():
-        field = ".".join(str(p) for p in error["loc"]) or "event"
-        parts.append(f"{field}: {error['msg']}")
-    return "; ".join(parts)
-
-
-def ingest_events(
-    session: Session, tenant_id: int, raw: list[dict[str, Any]], limit: int
-) -> EventBatchResult:
+def ingest_events(session: Session, tenant_id: int, raw: list[Any], limit: int) -> EventBatchResult:
     """Store a batch of events; replays of stored event_ids are no-ops."""
     if len(raw) > limit:
         raise PayloadTooLarge(f"A batch holds at most {limit} events; this one has {len(raw)}.")
-    valid, rejected, repeats = _validate_events(raw)
-    ids = repository.ensure_customers(
-        session, tenant_id, (e.customer_id for e in valid), default_consent(session, tenant_id)
+    checked = check_events(raw)
+    accepted, unresolved = event_repository.store_events(
+        session, tenant_id, checked.rows, lambda: default_consent(session, tenant_id)
     )
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "customer_id": ids[e.customer_id],
-            "event_id": e.event_id,
-            "type": e.type,
-            "item_id": e.item_id,
-            "attribute": e.attribute,
-            "value": e.value,
-            "weight": e.weight,
-            "occurred_at": e.occurred_at,
-        }
-        for e in valid
-    ]
-    accepted = repository.insert_new_events(session, tenant_id, rows)
+    if unresolved:
+        default_consent(session, tenant_id)  # a 404 when the tenant is gone
+        raise Conflict("Concurrent batches kept creating this batch's customers; send it again.")
     return EventBatchResult(
         accepted=accepted,
-        duplicates=len(valid) - accepted + repeats,
-        rejected=len(rejected),
-        rejected_events=rejected,
+        duplicates=len(checked.rows) - accepted + checked.repeats,
+        rejected=len(checked.rejected),
+        rejected_events=checked.rejected,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import ExitStack
 from types import TracebackType
@@ -11,6 +10,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from service.bulk.copy_format import copy_text
 from service.bulk.driver import driver_connection
 from service.bulk.lww import MergeCounts
 from service.db import utcnow
@@ -18,21 +18,20 @@ from service.sync.rows import CustomerRow
 
 FLUSH_ROWS = 2_000
 BACKSLASH = "\\"
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_SPECIAL = re.compile(r"[\\\t\n\r]")
 
-STAGE = (
-    "SET LOCAL jit = off",  # compiling the merge's plans costs more than running them
-    "DROP TABLE IF EXISTS pg_temp.sync_customer_rows, pg_temp.sync_customer_applied",
-    """CREATE TEMPORARY TABLE sync_customer_rows (
-        line integer NOT NULL, external_id text NOT NULL, traits jsonb NOT NULL,
-        consent_personalization boolean NOT NULL, consent_profiling boolean NOT NULL,
-        preferences jsonb, source_updated_at timestamptz NOT NULL
-    ) ON COMMIT DROP""",
-    """CREATE TEMPORARY TABLE sync_customer_applied (
-        id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
-    ) ON COMMIT DROP""",
-)
+# The staging tables live as long as the pooled connection (each commit empties them), all set up in
+# one round trip; what an earlier batch of the same transaction left is deleted. Their notices
+# ("already exists") are not sent; compiling the merge's plans costs more than running them.
+STAGE = """SET LOCAL client_min_messages = warning; SET LOCAL jit = off;
+CREATE TEMPORARY TABLE IF NOT EXISTS sync_customer_rows (
+    line integer NOT NULL, external_id text NOT NULL, traits jsonb NOT NULL,
+    consent_personalization boolean NOT NULL, consent_profiling boolean NOT NULL,
+    preferences jsonb, source_updated_at timestamptz NOT NULL
+) ON COMMIT DELETE ROWS;
+CREATE TEMPORARY TABLE IF NOT EXISTS sync_customer_applied (
+    id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
+) ON COMMIT DELETE ROWS;
+DELETE FROM sync_customer_rows; DELETE FROM sync_customer_applied"""
 COPY = "COPY sync_customer_rows FROM STDIN"
 DROP_LOSERS = sa.text(
     "DELETE FROM sync_customer_rows s USING unnest(CAST(:lines AS integer[])) AS l(line)"
@@ -119,11 +118,6 @@ REPLACE_PREFERENCES = (
 )
 
 
-def copy_text(text: str) -> str:
-    """A text field escaped for COPY's text format."""
-    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
-
-
 def copy_line(line: int, row: CustomerRow) -> str:
     """One row in COPY text format (JSON from orjson has no raw control characters, only backslashes)."""
     if row.preferences is None:
@@ -155,8 +149,7 @@ class CustomerCopy:
         """Create the temporary tables and open the COPY."""
         connection = driver_connection(self.session)
         cursor = self._stack.enter_context(connection.cursor())
-        for statement in STAGE:
-            cursor.execute(statement)
+        cursor.execute(STAGE)
         self._copy = self._stack.enter_context(cursor.copy(COPY))
         return self
 

@@ -24,7 +24,9 @@ SOURCES = frozenset({"stated", "crm", "inferred"})
 MAX_PREFERENCES = 1_000
 # Timestamps that PostgreSQL reads exactly as datetime.fromisoformat does, so COPY can take them as sent
 # (offsets up to 15:59 only: PostgreSQL refuses larger ones, which are sent converted to UTC).
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-](0\d|1[0-5]):\d\d)", re.ASCII)
+_RFC3339 = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-](0\d|1[0-5]):\d\d)", re.ASCII
+).fullmatch
 _CUSTOMER_FIELDS = frozenset({"external_id", "traits", "consent", "preferences", "source_updated_at"})
 _CONSENT_FIELDS = frozenset({"personalization", "profiling"})
 _PREFERENCE_FIELDS = frozenset({"attribute", "value", "weight", "source"})
@@ -71,6 +73,19 @@ def preferences(value: Any, field: str) -> list[Preference] | None:
     return sorted(unique.values())
 
 
+def _consent(value: Any) -> tuple[bool, bool]:
+    """Consent to personalization and to profiling."""
+    if type(value) is dict and value.keys() == _CONSENT_FIELDS:
+        personalization, profiling = value["personalization"], value["profiling"]
+        if type(personalization) is bool and type(profiling) is bool:
+            return personalization, profiling
+    consent = fields_of(value, _CONSENT_FIELDS, "consent").get
+    return (
+        boolean(consent("personalization", MISSING), "consent.personalization"),
+        boolean(consent("profiling", MISSING), "consent.profiling"),
+    )
+
+
 def customer_row(raw: Any) -> CustomerRow:
     """Check one customer row of a sync batch."""
     get = fields_of(raw, _CUSTOMER_FIELDS, "row").get
@@ -78,16 +93,16 @@ def customer_row(raw: Any) -> CustomerRow:
     traits = get("traits", MISSING)
     if type(traits) is not dict:
         wrong(traits, "traits", "must be a JSON object")
-    consent = fields_of(get("consent", MISSING), _CONSENT_FIELDS, "consent").get
+    personalization, profiling = _consent(get("consent", MISSING))
     at = get("source_updated_at", MISSING)
     when = timestamp(at, "source_updated_at")
     return CustomerRow(
-        external_id=external_id,
-        traits=traits,
-        traits_json=json_text(traits, "traits"),
-        consent_personalization=boolean(consent("personalization", MISSING), "consent.personalization"),
-        consent_profiling=boolean(consent("profiling", MISSING), "consent.profiling"),
-        preferences=preferences(get("preferences"), "preferences"),
-        source_updated_at=when,
-        source_updated_at_text=at if _RFC3339.fullmatch(at) else when.astimezone(UTC).isoformat(),
+        external_id,
+        traits,
+        json_text(traits, "traits"),
+        personalization,
+        profiling,
+        preferences(get("preferences"), "preferences"),
+        when,
+        at if _RFC3339(at) else when.astimezone(UTC).isoformat(),
     )

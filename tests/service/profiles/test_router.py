@@ -178,3 +178,21 @@ def test_wrong_types_and_unknown_fields_name_the_field(client: TestClient, make_
     unknown = client.put("/v1/customers/c-1", json={"traits": {}, "colour": "red"}, headers=crm)
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "body.colour"
+
+
+def test_event_batch_bodies_of_the_wrong_shape_name_the_field(client: TestClient, make_key) -> None:
+    store = {**make_key("storefront"), "content-type": "application/json"}
+    shapes = {
+        b'{"events": 5}': "body.events",
+        b'{"events": [], "colour": "red"}': "body.colour",
+        b'{"events": [{}, 3]}': "body.events[1]",
+        b"[]": "body",
+    }
+    for body, field in shapes.items():
+        response = client.post("/v1/events", content=body, headers=store)
+        assert response.status_code == 422, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == field, (body, response.json())
+    malformed = client.post("/v1/events", content=b'{"events": [', headers=store)
+    assert malformed.status_code == 400
+    assert malformed.json()["errors"][0]["field"] == "body"
