@@ -88,6 +88,11 @@ def _note_write(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         conn.info[_WROTE] = True
 
 
+def note_write(session: Session) -> None:
+    """Note a write made past SQLAlchemy (COPY on the driver's connection) in the session's transaction."""
+    session.connection().info[_WROTE] = True
+
+
 def mark_before_commit(session: Session, engine: Engine) -> tuple[OwnWrites, str] | None:
     """Commit a marker with a transaction that wrote, where a listener of this process awaits it."""
     own = _by_engine.get(engine)

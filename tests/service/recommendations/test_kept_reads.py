@@ -201,20 +201,38 @@ class Held:
         self.held.clear()
 
 
-def test_a_write_is_seen_by_its_own_worker_before_its_notification_is_handled(bookstore) -> None:
-    live_kept_reads(bookstore)
-    hearers = bookstore.client.app.state.model_cache.reads._listener._kept
-    top = ids(bookstore.recommend("c5", k=5))
-    assert ids(bookstore.recommend("c5", k=5)) == top  # kept now
+@contextmanager
+def notifications_held(shop: Shop) -> Iterator[Held]:
+    """The app's listener hears notifications but handles none until the block ends."""
+    hearers = shop.client.app.state.model_cache.reads._listener._kept
     original = list(hearers._hearers)
     held = Held(change_listener.Hearers(original))
     hearers._hearers[:] = [held]
     try:
+        yield held
+    finally:
+        hearers._hearers[:] = original
+        held.release()
+
+
+def test_a_write_is_seen_by_its_own_worker_before_its_notification_is_handled(bookstore) -> None:
+    live_kept_reads(bookstore)
+    top = ids(bookstore.recommend("c5", k=5))
+    assert ids(bookstore.recommend("c5", k=5)) == top  # kept now
+    with notifications_held(bookstore) as held:
         bookstore.deactivate([top[0]])
         # The worker that wrote has not handled the notification yet, and still sees its own write.
         assert top[0] not in ids(bookstore.recommend("c5", k=5))
         wait_until(lambda: bool(held.held))
-    finally:
-        hearers._hearers[:] = original
-        held.release()
     assert top[0] not in ids(bookstore.recommend("c5", k=5))
+
+
+def test_events_posted_to_a_worker_are_seen_by_it_before_their_notification(bookstore, make_key) -> None:
+    live_kept_reads(bookstore)
+    crm = make_key("crm", bookstore.tenant)
+    top = ids(bookstore.recommend("c5", k=5))
+    assert ids(bookstore.recommend("c5", k=5)) == top  # kept now
+    with notifications_held(bookstore) as held:
+        buy(bookstore, crm, "c5", top[0])  # written by COPY on the driver's connection
+        assert top[0] not in ids(bookstore.recommend("c5", k=5))
+        wait_until(lambda: bool(held.held))
