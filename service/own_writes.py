@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -29,23 +29,17 @@ _WROTE = "tailorwise_wrote"
 
 
 class OwnWrites:
-    """The markers this process committed and its listener has not heard yet (a change-listener hearer)."""
+    """The markers one app's listener has not heard back yet (a change-listener hearer)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, float] = {}
-        self._prefix = secrets.token_hex(6)
-        self._count = itertools.count()
         self.live = False
 
-    def mark(self) -> str | None:
-        """A new pending marker's payload, or None while the listener is not live (nothing is kept)."""
-        if not self.live:
-            return None
-        payload = f"{OWN_WRITE} {self._prefix}-{next(self._count)}"
+    def expect(self, payload: str) -> None:
+        """A marker committed from now on is pending until heard."""
         with self._lock:
             self._pending[payload] = time.monotonic()
-        return payload
 
     def pending(self) -> bool:
         """True while a marker of this process is on its way to the listener."""
@@ -70,16 +64,26 @@ class OwnWrites:
         self.live = live
 
 
-_by_engine: WeakKeyDictionary[Engine, OwnWrites] = WeakKeyDictionary()
+_by_engine: WeakKeyDictionary[Engine, WeakSet[OwnWrites]] = WeakKeyDictionary()
+_prefix = secrets.token_hex(6)
+_count = itertools.count()
 
 
-def own_writes_of(engine: Engine) -> OwnWrites:
-    """The engine's own-write markers, noting from now on which of its transactions write."""
-    own = _by_engine.get(engine)
-    if own is None:
-        own = _by_engine[engine] = OwnWrites()
+def own_writes_for(engine: Engine) -> OwnWrites:
+    """New own-write markers for one app's listener; the engine notes from now on which transactions write."""
+    owners = _by_engine.get(engine)
+    if owners is None:
+        owners = _by_engine[engine] = WeakSet()
+        sa.event.listen(engine, "begin", _begin)
         sa.event.listen(engine, "before_cursor_execute", _note_write)
+    own = OwnWrites()
+    owners.add(own)
     return own
+
+
+def _begin(conn: Any) -> None:
+    """A transaction starts with nothing written."""
+    conn.info.pop(_WROTE, None)
 
 
 def _note_write(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -93,23 +97,27 @@ def note_write(session: Session) -> None:
     session.connection().info[_WROTE] = True
 
 
-def mark_before_commit(session: Session, engine: Engine) -> tuple[OwnWrites, str] | None:
+Marked = tuple[list[OwnWrites], str]
+
+
+def mark_before_commit(session: Session, engine: Engine) -> Marked | None:
     """Commit a marker with a transaction that wrote, where a listener of this process awaits it."""
-    own = _by_engine.get(engine)
-    if own is None or not own.live or not session.in_transaction():
+    owners = [own for own in _by_engine.get(engine, ()) if own.live]
+    if not owners or not session.in_transaction():
         return None
     session.flush()
     if not session.connection().info.pop(_WROTE, False):
         return None
-    payload = own.mark()
-    if payload is None:
-        return None
+    payload = f"{OWN_WRITE} {_prefix}-{next(_count)}"
+    for own in owners:
+        own.expect(payload)
     session.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
-    return own, payload
+    return owners, payload
 
 
-def forget(marked: tuple[OwnWrites, str] | None) -> None:
+def forget(marked: Marked | None) -> None:
     """A marked transaction that did not commit: its marker will never come back."""
     if marked is not None:
-        own, payload = marked
-        own.notified(payload)
+        owners, payload = marked
+        for own in owners:
+            own.notified(payload)

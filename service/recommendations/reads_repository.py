@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from service.batching import BatchLoader
 from service.db import UTCDateTime, is_postgres
-from service.own_writes import own_writes_of
+from service.own_writes import own_writes_for
 from service.recommendations.change_listener import ChangeListener, Hearer, Hearers
 from service.recommendations.read_cache import ReadCache
 from service.recommendations.repository import EPOCH, SEGMENT_TRAIT, feature_token
@@ -114,7 +114,7 @@ class ServingReads:
         if self.postgres and kept_reads > 0:
             self.kept = ReadCache(kept_reads)
         # The listener also tells `also` (the key cache) of every notification, kept reads or not.
-        self.own_writes = own_writes_of(engine)
+        self.own_writes = own_writes_for(engine)
         kept: list[Hearer] = [] if self.kept is None else [self.kept, self.own_writes]
         hearers: list[Hearer] = [*kept, *also]
         self._listener = (
