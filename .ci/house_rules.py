@@ -12,7 +12,7 @@ SQL = re.compile(r"sa\.text\(|\bselect\(|\.exec\(|session\.execute\(|sa\.(update
 SQL_ALLOWED = {
     "service/db.py": "the engine, sessions and dialect fast paths",
     "service/health.py": "the readiness probe's SELECT 1",
-    "service/recommendations/change_listener.py": "LISTEN and the delivery probe of change notifications",
+    "service/serving/change_listener.py": "LISTEN and the delivery probe of change notifications",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from service.config import Settings
 from service.db import create_db_engine
-from service.recommendations.read_cache import CHANNEL
+from service.serving.read_cache import CHANNEL
 from tests.conftest import _truncate_all
 
 pytestmark = pytest.mark.postgres

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.recommendations.read_cache import ReadCache
+from service.serving.read_cache import ReadCache
 
 
 def live_cache(capacity: int = 10) -> ReadCache[str, str]:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import psycopg
 
-from service.recommendations.read_cache import CHANNEL, PROBE
+from service.serving.read_cache import CHANNEL, PROBE
 
 logger = logging.getLogger("tailorwise.serving")
 

@@ -1,0 +1,63 @@
+"""Held-open PostgreSQL connections for serving reads, and the worker's one change listener."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import Engine
+
+from service.serving.change_listener import ChangeListener, Hearer, Hearers
+
+
+class ServingConnections:
+    """Autocommit connections (no pool checkout ping, no transaction; psycopg prepares the statements).
+
+    At most `size` statements run at once; a connection that fails is closed, the others are kept.
+    The listener tells every hearer (kept reads, kept treatment answers, the key cache) of each
+    change notification.
+    """
+
+    def __init__(self, engine: Engine, size: int, hearers: Sequence[Hearer] = ()) -> None:
+        self._engine = engine
+        self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
+        self._slots = asyncio.Semaphore(size)
+        self.listener = ChangeListener(self.connect, Hearers(list(hearers))) if hearers else None
+
+    def start(self) -> None:
+        """Start listening for change notifications (on the running loop)."""
+        if self.listener is not None:
+            self.listener.start()
+
+    def pending(self) -> bool:
+        """True when a notification is on the listener's socket but not yet handled (or none listens)."""
+        return self.listener is None or self.listener.pending()
+
+    async def rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of one statement on an idle connection."""
+        async with self._slots:
+            connection = self._idle.pop() if self._idle else await self.connect()
+            try:
+                cursor = await connection.execute(sql, params)
+                rows = await cursor.fetchall()
+            except BaseException:
+                await connection.close()
+                raise
+            self._idle.append(connection)
+            return rows
+
+    async def close(self) -> None:
+        """Stop listening and close the idle connections."""
+        if self.listener is not None:
+            await self.listener.stop()
+        while self._idle:
+            await self._idle.pop().close()
+
+    async def connect(self, application_name: str | None = None) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        """A new autocommit connection to the engine's database."""
+        arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
+        if application_name is not None:
+            options = {**options, "application_name": application_name}
+        return await psycopg.AsyncConnection.connect(*arguments, **options, autocommit=True)
