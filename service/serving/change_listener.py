@@ -43,6 +43,10 @@ class Hearers:
     def __init__(self, hearers: list[Hearer]) -> None:
         self._hearers = hearers
 
+    def add(self, hearer: Hearer) -> None:
+        """One more hearer."""
+        self._hearers.append(hearer)
+
     @property
     def live(self) -> bool:
         """Whether notifications arrive (all hearers are told together)."""

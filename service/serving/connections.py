@@ -24,7 +24,12 @@ class ServingConnections:
         self._engine = engine
         self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
         self._slots = asyncio.Semaphore(size)
-        self.listener = ChangeListener(self.connect, Hearers(list(hearers))) if hearers else None
+        self._hearers = Hearers(list(hearers))
+        self.listener = ChangeListener(self.connect, self._hearers) if hearers else None
+
+    def tell(self, hearer: Hearer) -> None:
+        """Also tell `hearer` of every notification; before `start`, on a connection set that listens."""
+        self._hearers.add(hearer)
 
     def start(self) -> None:
         """Start listening for change notifications (on the running loop)."""

@@ -76,7 +76,15 @@ async def get_treatment(
     caller: Storefront,
     request: Request,
 ) -> Response:
-    """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why."""
+    """Priority, routing, recognition, engagement mode, exit ramp and attribute values, each with why.
+
+    On PostgreSQL a worker keeps each answer until a change notification says what it was decided
+    from changed (see docs/treatment.md, kept answers).
+    """
+    serving = request.app.state.treatment_serving
+    if serving is not None:
+        body = await serving.decision(caller.tenant_id, external_id, touchpoint)
+        return Response(body, media_type="application/json")
 
     def decide(session: Session) -> bytes:
         decision = customer_treatment.decide(session, caller.tenant_id, external_id, touchpoint)

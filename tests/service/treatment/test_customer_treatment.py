@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -160,6 +162,10 @@ def test_a_decision_reads_the_database_in_few_statements(client: TestClient, sco
         if "api_keys" not in statement:  # the key lookup of auth, cached outside tests
             statements.append(statement)
 
+    serving = client.app.state.treatment_serving
+    deadline = time.monotonic() + 5
+    while serving is not None and not serving.answers.live and time.monotonic() < deadline:
+        time.sleep(0.01)  # kept answers (PostgreSQL) once the change listener is connected
     queue = {"journey_phase": "support", "rules": []}
     assert client.put("/v1/touchpoints/queue", json=queue, headers=scored["marketer"]).status_code == 201
     get = client.get
@@ -174,6 +180,11 @@ def test_a_decision_reads_the_database_in_few_statements(client: TestClient, sco
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert response.is_success
+    if db.backend == "postgres":
+        # Kept answers, else one statement on the worker's serving connections; the tenant's decisions
+        # in force were read with the first decision and are kept: nothing goes through the engine.
+        assert statements == []
+        return
     assert at_queue == 2, statements  # the view, and the customer's relationship events (declines are live)
     assert at_support <= 5, statements[
         at_queue:
