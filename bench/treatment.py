@@ -6,11 +6,13 @@ the app (2 workers, as the recommendations benchmark does) on 127.0.0.1, loads a
 (attributes, customers, choice, purchase and self-service events, some stated engagement
 preferences), runs a scoring run (attribute decisions, customer values, observed engagement),
 defines two touchpoints (support with two attributes, queue with none), then drives wrk (64
-connections by default, after a 3 s warm-up of each): the bare endpoint, then the treatment of 4,000
-random known customers at each touchpoint, and the support touchpoint once more over a single
-connection for the unloaded latency. The bare endpoint is `GET /v1/ping` when the server has it;
-otherwise the cheapest authenticated endpoint of treatment, `GET /v1/treatment/settings` (auth plus
-one primary-key read), stands in, and the output says which. The last line is
+connections by default; after a warm-up of each, 3 s for the bare endpoint, 20 s for each touchpoint,
+so that both workers have kept nearly every answer): the bare endpoint, then the treatment of 4,000
+random known customers at each touchpoint (printing the share of answers found kept), and the
+support touchpoint once more over a single connection for the unloaded latency. The bare endpoint
+is `GET /v1/ping` when the server has it; otherwise the cheapest authenticated endpoint of
+treatment, `GET /v1/treatment/settings` (auth plus one primary-key read), stands in, and the output
+says which. The last line is
 `RESULT treatment_rps=... bare_rps=... ratio=... p99_ms=... one_connection_p50_ms=...` (the support
 touchpoint, loaded; then over one connection).
 """
@@ -179,6 +181,18 @@ def wrk(port: int, key: str, paths: list[str], connections: int, seconds: float)
     )
 
 
+def kept_lookups(port: int) -> tuple[float, float]:
+    """Kept answers (and reads) found and missed so far, from the server's /metrics (both workers)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    counts = {
+        found[1]: float(found[2])
+        for found in re.finditer(r'^tailorwise_kept_reads_total\{result="(\w+)"\} (\S+)$', text, re.MULTILINE)
+    }
+    return counts.get("hit", 0.0), counts.get("miss", 0.0)
+
+
 def bare_endpoint(port: int, keys: dict[str, str]) -> tuple[str, str]:
     """`GET /v1/ping` with the storefront key when the server has it, else the treatment settings."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -196,6 +210,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=10.0, help="Seconds of wrk per endpoint.")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--warmup", type=float, default=20.0, help="Seconds of wrk on each touchpoint before measuring."
+    )
     options = parser.parse_args()
     rng = np.random.default_rng(11)
     with fresh_postgres() as url, running_server(url, workers=2, env=SERVER_ENV) as port:
@@ -214,12 +231,16 @@ def main() -> None:
                 [f"/v1/customers/c-{c}/treatment?touchpoint=queue" for c in customers],
             ),
         }
-        for key, paths in endpoints.values():
-            wrk(port, key, paths, options.connections, 3)  # warm up both workers
-        results = {
-            label: wrk(port, key, paths, options.connections, options.seconds)
-            for label, (key, paths) in endpoints.items()
-        }
+        for label, (key, paths) in endpoints.items():
+            # Warm up both workers: each keeps the answers of the customers it has served.
+            wrk(port, key, paths, options.connections, 3 if label.startswith("bare") else options.warmup)
+        results = {}
+        for label, (key, paths) in endpoints.items():
+            before = kept_lookups(port)
+            results[label] = wrk(port, key, paths, options.connections, options.seconds)
+            hits, misses = (now - then for now, then in zip(kept_lookups(port), before, strict=True))
+            if hits + misses:
+                print(f"{label}: {hits / (hits + misses):.1%} of {hits + misses:,.0f} answers were kept")
         support_key, support_paths = endpoints["treatment at support (2 attributes)"]
         results["  the same, one connection"] = wrk(port, support_key, support_paths, 1, options.seconds)
     print(f"\n{options.connections} connections (wrk), {options.seconds:g} s each, 2 workers, 127.0.0.1")

@@ -61,8 +61,15 @@ class ServingConnections:
             await self._idle.pop().close()
 
     async def connect(self, application_name: str | None = None) -> psycopg.AsyncConnection[tuple[Any, ...]]:
-        """A new autocommit connection to the engine's database."""
+        """A new autocommit connection to the engine's database, planning each statement once.
+
+        Serving statements take arrays of requests (unnest), whose size a plan cannot know: PostgreSQL
+        would then plan them anew on every execution (4.7 ms for treatment's read on a loaded host, 1 ms
+        to execute); the generic plan, made once per connection, does the same index lookups.
+        """
         arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
+        settings = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+        options = {**options, "options": settings}
         if application_name is not None:
             options = {**options, "application_name": application_name}
         return await psycopg.AsyncConnection.connect(*arguments, **options, autocommit=True)

@@ -40,11 +40,15 @@ class ReadCache(Generic[K, V]):
 
     A customer may have several reads (`part`: a treatment answer per touchpoint); a notification
     naming the customer drops them all. Tenant-wide notifications of the kinds in `drops` drop all of
-    the tenant's reads, the other tenant-wide kinds leave them.
+    the tenant's reads, the other tenant-wide kinds leave them. Lookups are counted in the kept reads
+    metric when `counted`.
     """
 
-    def __init__(self, capacity: int, drops: frozenset[str] = frozenset({"t", "i"})) -> None:
+    def __init__(
+        self, capacity: int, drops: frozenset[str] = frozenset({"t", "i"}), counted: bool = True
+    ) -> None:
         self._capacity = capacity
+        self._counted = counted
         self._drops = drops
         self._kept: dict[int, dict[str, dict[str, tuple[K, V]]]] = {}
         self._notified: dict[int, int] = {}
@@ -57,9 +61,11 @@ class ReadCache(Generic[K, V]):
         reads = kept.get(external_id) if kept else None
         found = reads.get(part) if reads else None
         if found is not None and found[0] == key:
-            KEPT_HIT.inc()
+            if self._counted:
+                KEPT_HIT.inc()
             return found[1]
-        KEPT_MISS.inc()
+        if self._counted:
+            KEPT_MISS.inc()
         return None
 
     def token(self, tenant_id: int) -> Token:

@@ -73,7 +73,7 @@ class TreatmentServing:
         self._engine = engine
         self._connections = connections
         self.answers: ReadCache[int, KeptAnswer] = ReadCache(capacity, drops=TENANT_KINDS)
-        self.decisions: ReadCache[int, list[Judged]] = ReadCache(1, drops=TENANT_KINDS)
+        self.decisions: ReadCache[int, list[Judged]] = ReadCache(1, drops=TENANT_KINDS, counted=False)
         self._reads: BatchLoader[DecisionKey, tuple[Any, ...]] = BatchLoader(self._rows, concurrency=2)
         self._in_force: BatchLoader[int, list[Judged]] = BatchLoader(self._decisions_of, concurrency=1)
         connections.tell(self.answers)

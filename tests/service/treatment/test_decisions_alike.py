@@ -43,7 +43,7 @@ TOUCHPOINTS = {
 
 
 def varied_events(rng: np.random.Generator) -> list[dict[str, Any]]:
-    """Choices, purchases, engagement signals, relationship choices and recent declines, customer by customer."""
+    """Choices, purchases, engagement signals, relationship choices and declines, customer by customer."""
     events: list[dict[str, Any]] = []
     recent = utcnow() - timedelta(days=3)
     for c in range(CUSTOMERS):
@@ -61,7 +61,9 @@ def varied_events(rng: np.random.Generator) -> list[dict[str, Any]]:
         for k in range(int(rng.integers(0, 4))):
             weight = round(float(rng.lognormal(3, 1)), 2)
             when = START + timedelta(days=int(rng.integers(60)))
-            events.append(event(f"buy{c}-{k}", name, when, type="purchase", item_id=f"sku-{k}", weight=weight))
+            events.append(
+                event(f"buy{c}-{k}", name, when, type="purchase", item_id=f"sku-{k}", weight=weight)
+            )
         if c % 5 == 0:
             for k, kind in enumerate(("self_service_abandoned", "called_support", "self_service_completed")):
                 when = START + timedelta(hours=k)
@@ -73,13 +75,20 @@ def varied_events(rng: np.random.Generator) -> list[dict[str, Any]]:
                 kind = TYPES[c % 4] if rng.random() < 0.9 else TYPES[int(rng.integers(4))]
                 when = START + timedelta(days=10 + k)
                 events.append(
-                    event(f"rel{c}-{k}", name, when, type="choice", attribute="relationship:support", value=kind)
+                    event(
+                        f"rel{c}-{k}", name, when, type="choice", attribute="relationship:support", value=kind
+                    )
                 )
         if c % 12 == 9 or c % 7 == 0:  # some prefer co-creation: declined lately, or long ago
             when = recent if c % 24 == 9 or c % 14 == 0 else START
             events.append(
                 event(
-                    f"no{c}", name, when, type="co_creation_declined", attribute="journey_phase", value="support"
+                    f"no{c}",
+                    name,
+                    when,
+                    type="co_creation_declined",
+                    attribute="journey_phase",
+                    value="support",
                 )
             )
     return events
