@@ -28,7 +28,7 @@ class ServingConnections:
         self.listener = ChangeListener(self.connect, self._hearers) if hearers else None
 
     def tell(self, hearer: Hearer) -> None:
-        """Also tell `hearer` of every notification; before `start`, on a connection set that listens."""
+        """Also tell `hearer` of every notification (on PostgreSQL, where a listener runs)."""
         self._hearers.add(hearer)
 
     def start(self) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import service.treatment.customer_treatment as decision
+from tests.service.treatment.conftest import caught_up
 
 NO_PROFILING = {"traits": {}, "consent": {"personalization": True, "profiling": False}}
 
@@ -168,6 +169,7 @@ def test_a_decision_reads_the_database_in_few_statements(client: TestClient, sco
         time.sleep(0.01)  # kept answers (PostgreSQL) once the change listener is connected
     queue = {"journey_phase": "support", "rules": []}
     assert client.put("/v1/touchpoints/queue", json=queue, headers=scored["marketer"]).status_code == 201
+    caught_up(client, db)  # the new touchpoint's notification is handled before the tenant's reads are kept
     get = client.get
     headers = scored["storefront"]
     assert get("/v1/customers/c-1/treatment", params={"touchpoint": "queue"}, headers=headers).is_success

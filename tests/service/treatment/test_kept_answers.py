@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.db import session_scope
-from service.holdouts import TOUCHPOINT, RunningExperiment
+from service.holdouts import TOUCHPOINT, RunningExperiment, current
 from service.tailoring.repository import CustomerChoices
 from service.tenancy import repository as tenants
 from service.treatment.kept_answers import TreatmentServing, changes_at
@@ -24,7 +25,7 @@ from service.treatment.plain_rows import (
     PlainRelationshipSettings,
     PlainTouchpoint,
 )
-from tests.service.treatment.conftest import START, SUPPORT, event, post_events
+from tests.service.treatment.conftest import START, SUPPORT, caught_up, event, post_events
 
 
 def live_serving(client: TestClient, db: Any) -> TreatmentServing:
@@ -53,14 +54,31 @@ def unnotified(db: Any, table: str) -> Iterator[None]:
             session.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
 
 
+def acme_id(db: Any) -> int:
+    with session_scope(db.engine) as session:
+        tenant = tenants.get_tenant_by_name(session, "acme")
+        assert tenant is not None and tenant.id is not None
+        return tenant.id
+
+
+def kept_priority(serving: TreatmentServing, tenant_id: int, customer: str) -> Any:
+    """The priority in the customer's kept answer at support ("none kept" if there is none)."""
+    kept = serving.answers.get(tenant_id, customer, current().generation(tenant_id), "support")
+    return "none kept" if kept is None else orjson.loads(kept.body)["priority"]
+
+
 def test_an_answer_is_kept_until_a_policy_edit_is_notified(client: TestClient, scored, treatment, db) -> None:
-    live_serving(client, db)
+    serving, tenant_id = live_serving(client, db), acme_id(db)
     assert treatment("c-39")["priority"] == 1
+    assert kept_priority(serving, tenant_id, "c-39") == 1
     never = {**copy.deepcopy(SUPPORT), "mode": "never"}
     with unnotified(db, "touchpoints"):
         assert client.put("/v1/touchpoints/support", json=never, headers=scored["marketer"]).is_success
-    assert treatment("c-39")["priority"] == 1  # serving was not told: the kept answer still answers
+    caught_up(client, db)
+    assert kept_priority(serving, tenant_id, "c-39") == 1  # serving was not told: the answer is still kept
     assert client.put("/v1/touchpoints/support", json=never, headers=scored["marketer"]).is_success
+    caught_up(client, db)
+    assert kept_priority(serving, tenant_id, "c-39") == "none kept"
     assert treatment("c-39")["priority"] is None  # the next request after a notified edit
 
 
@@ -89,10 +107,7 @@ def test_new_choices_and_a_new_scoring_run_reach_the_next_answer(
 def test_a_change_of_running_experiments_ends_kept_answers(client: TestClient, scored, treatment, db) -> None:
     live_serving(client, db)
     assert treatment("c-39")["experiment"] is None
-    with session_scope(db.engine) as session:
-        tenant = tenants.get_tenant_by_name(session, "acme")
-        assert tenant is not None and tenant.id is not None
-        tenant_id = tenant.id
+    tenant_id = acme_id(db)
     running = RunningExperiment(9, tenant_id, "acme", TOUCHPOINT, "support", "salt", 0.5)
     client.app.state.holdouts.replace([running], [], tenant_id)  # type: ignore[attr-defined]
     assert treatment("c-39")["experiment"]["id"] == 9
