@@ -20,6 +20,7 @@ from service.catalog.models import Attribute
 from service.db import session_scope
 from service.tenancy import repository as tenants
 from service.workloads.inline import score_now
+from tests.conftest import own_tenant_ids
 
 CUSTOMERS = 40
 CHANNELS = ["chat", "phone", "email", "video", "callback", "store"]
@@ -96,21 +97,9 @@ def score(db: Any, tenant: str = "acme") -> None:
 
 
 @pytest.fixture(autouse=True)
-def own_tenant_ids(request: pytest.FixtureRequest) -> None:
-    """On PostgreSQL, tenant ids that no concurrent test session uses.
-
-    The notification channel is the database's, shared by every test schema in it, and other sessions'
-    changes name their tenants 1, 2, ...: heard here, they would drop this test's kept answers.
-    """
-    if "db" not in request.fixturenames:
-        return
-    db = request.getfixturevalue("db")
-    if db.backend == "postgres":
-        start = 1_000_000 + secrets.randbelow(1_000_000_000)
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), :n)"), {"n": start}
-            )
+def tenant_ids_of_our_own(request: pytest.FixtureRequest) -> None:
+    """Kept answers are not dropped by other test sessions' notifications (see own_tenant_ids)."""
+    own_tenant_ids(request)
 
 
 @pytest.fixture
