@@ -89,7 +89,7 @@ def own_tenant_ids(request: pytest.FixtureRequest) -> None:
 
     The change notification channel is the database's, shared by every test schema in it, and other
     sessions' changes name their tenants 1, 2, ...: heard by this test's app, they would drop its kept
-    reads and answers. For autouse fixtures of the suites that test kept state.
+    reads and answers. For autouse fixtures of suites that test kept state and name no tenant by id.
     """
     if "db" not in request.fixturenames:
         return

@@ -20,16 +20,9 @@ from service.config import Settings
 from service.db import session_scope, utcnow
 from service.profiles.models import Customer, Event, Preference
 from service.tenancy import repository as tenants
-from tests.conftest import own_tenant_ids
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 Headers = dict[str, str]
-
-
-@pytest.fixture(autouse=True)
-def tenant_ids_of_our_own(request: pytest.FixtureRequest) -> None:
-    """Kept reads are not dropped by other test sessions' notifications (see own_tenant_ids)."""
-    own_tenant_ids(request)
 
 
 @pytest.fixture

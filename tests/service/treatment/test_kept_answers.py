@@ -69,7 +69,10 @@ def kept_priority(serving: TreatmentServing, tenant_id: int, customer: str) -> A
 
 def test_an_answer_is_kept_until_a_policy_edit_is_notified(client: TestClient, scored, treatment, db) -> None:
     serving, tenant_id = live_serving(client, db), acme_id(db)
-    assert treatment("c-39")["priority"] == 1
+    for _ in range(20):  # a notification the listener cannot read (another test session's) drops all
+        assert treatment("c-39")["priority"] == 1
+        if kept_priority(serving, tenant_id, "c-39") == 1:
+            break
     assert kept_priority(serving, tenant_id, "c-39") == 1
     never = {**copy.deepcopy(SUPPORT), "mode": "never"}
     with unnotified(db, "touchpoints"):
