@@ -13,7 +13,7 @@ SQL_ALLOWED = {
     "service/db.py": "the engine, sessions and dialect fast paths",
     "service/health.py": "the readiness probe's SELECT 1",
     "service/own_writes.py": "the marker notification a write transaction commits for its own worker",
-    "service/recommendations/change_listener.py": "LISTEN and the delivery probe of change notifications",
+    "service/serving/change_listener.py": "LISTEN and the delivery probe of change notifications",
 }
 
 

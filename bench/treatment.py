@@ -1,28 +1,34 @@
 """Treatment decisions: GET /v1/customers/{id}/treatment against a bare authenticated endpoint.
 
 Run from the project root: `.venv/bin/python -m bench.treatment` (options: --customers,
---requests, --connections). It creates a throwaway PostgreSQL database, serves the app with uvicorn
-(2 workers, as the recommendations benchmark does) on 127.0.0.1, loads a shop through the API
+--seconds, --connections; wrk must be installed). It creates a throwaway PostgreSQL database, serves
+the app (2 workers, as the recommendations benchmark does) on 127.0.0.1, loads a shop through the API
 (attributes, customers, choice, purchase and self-service events, some stated engagement
 preferences), runs a scoring run (attribute decisions, customer values, observed engagement),
-defines two touchpoints (support with two attributes, queue with none), then sends a bounded number
-of GET requests over kept-alive connections from an asyncio load generator: to the bare endpoint,
-then to the treatment of random known customers at each touchpoint, and once more over a single
-connection for the unloaded latency. The bare endpoint is `GET /v1/ping` when the server has it;
-otherwise the cheapest authenticated endpoint of treatment, `GET /v1/treatment/settings` (auth plus
-one primary-key read), stands in, and the output says which. The last line is
-`RESULT treatment_rps=... bare_rps=... ratio=... p99_ms=...` (the support touchpoint, loaded).
+defines two touchpoints (support with two attributes, queue with none), then drives wrk (64
+connections by default; after a warm-up of each, 3 s for the bare endpoint, 20 s for each touchpoint,
+so that both workers have kept nearly every answer): the bare endpoint, then the treatment of 4,000
+random known customers at each touchpoint (printing the share of answers found kept), and the
+support touchpoint once more over a single connection for the unloaded latency. The bare endpoint
+is `GET /v1/ping` when the server has it; otherwise the cheapest authenticated endpoint of
+treatment, `GET /v1/treatment/settings` (auth plus one primary-key read), stands in, and the output
+says which. The last line is
+`RESULT treatment_rps=... bare_rps=... ratio=... p99_ms=... one_connection_p50_ms=...` (the support
+touchpoint, loaded; then over one connection).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
+import os
 import re
+import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +49,16 @@ SUPPORT = {
     ],
 }
 QUEUE = {"journey_phase": "support", "rules": SUPPORT["rules"]}
-CONTENT_LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
+WRK_SCRIPT = """
+local paths = {%s}
+math.randomseed(7)
+request = function() return wrk.format("GET", paths[math.random(#paths)]) end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%d %%d %%.1f %%.1f\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99)))
+end
+"""
 
 
 @dataclass(frozen=True)
@@ -135,43 +150,47 @@ def load_shop(port: int, keys: dict[str, str], customers: int) -> None:
     send(connection, "PUT", "/v1/touchpoints/queue", keys["marketer"], QUEUE)
 
 
-async def _connection(port: int, key: str, paths: list[str], latencies: list[float]) -> int:
-    """GET each path in turn on one kept-alive connection; the number of non-200 answers."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    errors = 0
-    for path in paths:
-        started = time.perf_counter()
-        writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = CONTENT_LENGTH.search(head)
-        await reader.readexactly(int(length.group(1)) if length else 0)
-        latencies.append(time.perf_counter() - started)
-        errors += head[9:12] != b"200"
-    writer.close()
-    await writer.wait_closed()
-    return errors
-
-
-async def _drive(port: int, key: str, paths: list[str], requests: int, connections: int) -> Load:
-    """Spread a bounded number of requests over concurrent connections and time them."""
-    per_connection = max(requests // connections, 1)
-    latencies: list[float] = []
-    shares = [
-        [paths[(n * per_connection + i) % len(paths)] for i in range(per_connection)]
-        for n in range(connections)
+def wrk(port: int, key: str, paths: list[str], connections: int, seconds: float) -> Load:
+    """Drive random paths with wrk (two threads, one for a single connection) and parse its summary."""
+    quoted = ",".join(f'"{p}"' for p in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % quoted)
+    command = [
+        "wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "-H",
+        f"Authorization: Bearer {key}",
+        "-s",
+        script.name,
+        f"http://127.0.0.1:{port}",
     ]
-    started = time.perf_counter()
-    errors = await asyncio.gather(*(_connection(port, key, share, latencies) for share in shares))
-    elapsed = time.perf_counter() - started
-    p50, p99 = np.percentile(np.asarray(latencies) * 1000, [50, 99])
-    return Load(len(latencies), len(latencies) / elapsed, float(p50), float(p99), sum(errors))
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    Path(script.name).unlink()
+    found = re.search(r"^WRK (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", output, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    requests, micros, socket_errors, status_errors, p50, p99 = found.groups()
+    return Load(
+        requests=int(requests),
+        rps=int(requests) / (int(micros) / 1e6),
+        p50_ms=float(p50) / 1000,
+        p99_ms=float(p99) / 1000,
+        errors=int(socket_errors) + int(status_errors),
+    )
 
 
-def drive(port: int, key: str, paths: list[str], requests: int, connections: int) -> Load:
-    """Measure one endpoint (or a list of paths of it)."""
-    return asyncio.run(_drive(port, key, paths, requests, connections))
+def kept_lookups(port: int) -> tuple[float, float]:
+    """Kept answers (and reads) found and missed so far, from the server's /metrics (both workers)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    counts = {
+        found[1]: float(found[2])
+        for found in re.finditer(r'^tailorwise_kept_reads_total\{result="(\w+)"\} (\S+)$', text, re.MULTILINE)
+    }
+    return counts.get("hit", 0.0), counts.get("miss", 0.0)
 
 
 def bare_endpoint(port: int, keys: dict[str, str]) -> tuple[str, str]:
@@ -189,8 +208,11 @@ def main() -> None:
     """Load the shop, measure both endpoints and print the table and the RESULT line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=20_000, help="Requests per endpoint.")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0, help="Seconds of wrk per endpoint.")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--warmup", type=float, default=20.0, help="Seconds of wrk on each touchpoint before measuring."
+    )
     options = parser.parse_args()
     rng = np.random.default_rng(11)
     with fresh_postgres() as url, running_server(url, workers=2, env=SERVER_ENV) as port:
@@ -209,22 +231,29 @@ def main() -> None:
                 [f"/v1/customers/c-{c}/treatment?touchpoint=queue" for c in customers],
             ),
         }
-        for key, paths in endpoints.values():
-            drive(port, key, paths, 2_000, options.connections)  # warm up both workers
-        results = {
-            label: drive(port, key, paths, options.requests, options.connections)
-            for label, (key, paths) in endpoints.items()
-        }
+        for label, (key, paths) in endpoints.items():
+            # Warm up both workers: each keeps the answers of the customers it has served.
+            wrk(port, key, paths, options.connections, 3 if label.startswith("bare") else options.warmup)
+        results = {}
+        for label, (key, paths) in endpoints.items():
+            before = kept_lookups(port)
+            results[label] = wrk(port, key, paths, options.connections, options.seconds)
+            hits, misses = (now - then for now, then in zip(kept_lookups(port), before, strict=True))
+            if hits + misses:
+                print(f"{label}: {hits / (hits + misses):.1%} of {hits + misses:,.0f} answers were kept")
         support_key, support_paths = endpoints["treatment at support (2 attributes)"]
-        results["  the same, one connection"] = drive(port, support_key, support_paths, 1_000, 1)
-    print(f"\n{options.connections} connections, {options.requests:,} requests each, 2 workers, 127.0.0.1")
+        results["  the same, one connection"] = wrk(port, support_key, support_paths, 1, options.seconds)
+    print(f"\n{options.connections} connections (wrk), {options.seconds:g} s each, 2 workers, 127.0.0.1")
     print(f"{'endpoint':40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for label, load in results.items():
         print(f"{label:40}{load.rps:9.0f}{load.p50_ms:9.2f}{load.p99_ms:9.2f}{load.errors:8d}")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     bare, treatment = results[f"bare GET {bare_path}"], results["treatment at support (2 attributes)"]
+    single = results["  the same, one connection"]
     print(
         f"RESULT treatment_rps={treatment.rps:.0f} bare_rps={bare.rps:.0f} "
-        f"ratio={treatment.rps / bare.rps:.2f} p99_ms={treatment.p99_ms:.1f}"
+        f"ratio={treatment.rps / bare.rps:.2f} p99_ms={treatment.p99_ms:.1f} "
+        f"one_connection_p50_ms={single.p50_ms:.2f}"
     )
 
 

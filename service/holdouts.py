@@ -98,7 +98,13 @@ class Holdouts:
         self._pending: list[FirstExposure] = []
         self._seen: set[tuple[int, str]] = set()
         self._remembered = remembered
+        self._generations: dict[int, int] = {}
         self._lock = Lock()
+
+    def generation(self, tenant_id: int) -> int:
+        """How many times the tenant's running experiments or verdicts changed: answers kept under an
+        older generation may have been decided by experiments no longer in force."""
+        return self._generations.get(tenant_id, 0)
 
     def replace(
         self, running: Iterable[RunningExperiment], measured: Iterable[Measured], tenant_id: int | None = None
@@ -111,6 +117,14 @@ class Holdouts:
         for found in measured:
             verdicts.setdefault(found.tenant_id, {})[(found.kind, found.target)] = found
         with self._lock:
+            everyone = {*by_tenant, *verdicts, *self._running, *self._measured}
+            for tenant in everyone if tenant_id is None else {tenant_id}:
+                scopes, scope_verdicts = by_tenant.get(tenant, {}), verdicts.get(tenant, {})
+                if (
+                    self._running.get(tenant, {}) != scopes
+                    or self._measured.get(tenant, {}) != scope_verdicts
+                ):
+                    self._generations[tenant] = self._generations.get(tenant, 0) + 1
             if tenant_id is None:
                 self._running, self._measured = by_tenant, verdicts
             else:

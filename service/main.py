@@ -14,7 +14,7 @@ from service.auth import KeyCache
 from service.catalog.router import router as catalog_router
 from service.config import Settings, get_settings
 from service.dashboard.router import router as dashboard_router
-from service.db import create_db_engine
+from service.db import create_db_engine, is_postgres
 from service.engagement.router import router as engagement_router
 from service.errors import install_error_handlers
 from service.experiments.background import ExperimentsWorker
@@ -34,6 +34,7 @@ from service.recommendations.router import router as recommendations_router
 from service.relationships.router import router as relationships_router
 from service.sync.router import router as sync_router
 from service.tailoring.router import router as tailoring_router
+from service.treatment.kept_answers import TreatmentServing
 from service.treatment.relationship_verdict import relationship_verdict
 from service.treatment.router import router as treatment_router
 from service.treatment.service import default_engagement_mode
@@ -72,6 +73,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.serving_kept_lists,
             settings.serving_kept_reads,
             hearers=[app.state.key_cache],
+        )
+        app.state.treatment_serving = (
+            TreatmentServing(
+                app.state.engine, app.state.model_cache.reads.connections, settings.serving_kept_reads
+            )
+            if is_postgres(app.state.engine) and settings.serving_kept_reads > 0
+            else None
         )
         app.state.model_cache.start()
         app.state.holdouts = install(Holdouts())

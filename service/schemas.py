@@ -87,7 +87,8 @@ StorableText = AfterValidator(_clean_text)
 ExternalId = Annotated[
     str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), StorableText
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+NAME_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Timestamp = Annotated[AwareDatetime, AfterValidator(_in_range)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -81,6 +82,24 @@ def postgres_schema() -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+def own_tenant_ids(request: pytest.FixtureRequest) -> None:
+    """On PostgreSQL, make the next tenant ids ones that no concurrent test session uses.
+
+    The change notification channel is the database's, shared by every test schema in it, and other
+    sessions' changes name their tenants 1, 2, ...: heard by this test's app, they would drop its kept
+    reads and answers. For autouse fixtures of suites that test kept state and name no tenant by id.
+    """
+    if "db" not in request.fixturenames:
+        return
+    db = request.getfixturevalue("db")
+    if db.backend == "postgres":
+        start = 1_000_000 + secrets.randbelow(1_000_000_000)
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), :n)"), {"n": start}
+            )
 
 
 def _truncate_all(engine: Engine) -> None:

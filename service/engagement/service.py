@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from service.db import utcnow
 from service.engagement import repository
-from service.engagement.models import EngagementObservation, EngagementPreference
 from service.engagement.rules import Counts, mode_in_force, observed_mode
 from service.engagement.schemas import (
     EngagementMode,
@@ -24,10 +24,38 @@ from service.profiles.service import require_customer
 MAX_PHASE_LENGTH = 100
 
 
+class StatedMode(Protocol):
+    """A customer's stated mode in a phase: a stored row, or the same fields read as plain values."""
+
+    @property
+    def mode(self) -> str:
+        """The stated mode."""
+
+    @property
+    def updated_at(self) -> datetime:
+        """When it was stated."""
+
+
+class ObservedSignals(Protocol):
+    """A customer's counted engagement signals in a phase, as stored by the scoring run."""
+
+    @property
+    def completed(self) -> int:
+        """Self-service completed."""
+
+    @property
+    def abandoned(self) -> int:
+        """Self-service abandoned."""
+
+    @property
+    def called(self) -> int:
+        """Called support."""
+
+
 def phase_engagement(
     phase: str,
-    stated: EngagementPreference | None,
-    observation: EngagementObservation | None,
+    stated: StatedMode | None,
+    observation: ObservedSignals | None,
     default: EngagementMode,
     profiling: bool,
 ) -> PhaseEngagement:

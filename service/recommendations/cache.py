@@ -32,7 +32,7 @@ from recommender.repeat import RepeatModel
 from recommender.repeat_gate import Path
 from service.errors import DATABASE_UNAVAILABLE, database_failure
 from service.recommendations import reads_repository, repository
-from service.recommendations.change_listener import Hearer
+from service.serving.change_listener import Hearer
 
 logger = logging.getLogger("tailorwise.models")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -10,16 +9,15 @@ from typing import Any
 
 import anyio
 import orjson
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from service.batching import BatchLoader
 from service.db import UTCDateTime, is_postgres
-from service.own_writes import own_writes_for
-from service.recommendations.change_listener import ChangeListener, Hearer, Hearers
-from service.recommendations.read_cache import ReadCache
 from service.recommendations.repository import EPOCH, SEGMENT_TRAIT, feature_token
+from service.serving.change_listener import Hearer
+from service.serving.connections import ServingConnections
+from service.serving.read_cache import ReadCache
 
 
 @dataclass(frozen=True)
@@ -106,35 +104,27 @@ class ServingReads:
     def __init__(self, engine: Engine, size: int, kept_reads: int = 0, also: Sequence[Hearer] = ()) -> None:
         self._engine = engine
         self.postgres = is_postgres(engine)
-        self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
-        self._slots = asyncio.Semaphore(size)
         self.customers = BatchLoader(self._customer_rows, concurrency=size)
         self._deactivated_sql = str(_DEACTIVATED_READ.compile(dialect=engine.dialect))
         self.kept: ReadCache[CustomerKey, CustomerRead] | None = None
         if self.postgres and kept_reads > 0:
             self.kept = ReadCache(kept_reads)
-        # The listener also tells `also` (the key cache) of every notification, kept reads or not.
-        self.own_writes = own_writes_for(engine)
-        kept: list[Hearer] = [] if self.kept is None else [self.kept, self.own_writes]
-        hearers: list[Hearer] = [*kept, *also]
-        self._listener = (
-            ChangeListener(self._connect, Hearers(hearers)) if self.postgres and hearers else None
-        )
+        # The listener also tells `also` (the key cache, kept treatment answers) of every notification.
+        hearers: list[Hearer] = [*([] if self.kept is None else [self.kept]), *also]
+        self.connections = ServingConnections(engine, size, hearers if self.postgres else ())
 
     def start(self) -> None:
         """Start listening for change notifications (on the running loop), on PostgreSQL."""
-        if self._listener is not None:
-            self._listener.start()
+        self.connections.start()
 
     async def customer(self, key: CustomerKey) -> CustomerRead:
         """One customer's serving read: the kept one, or a batched round trip."""
-        kept, listener = self.kept, self._listener
-        if kept is None or listener is None:
+        kept = self.kept
+        if kept is None or self.connections.listener is None:
             return _customer_read(key, await self.customers.load(key))
         found = kept.get(key.tenant_id, key.external_id, key)
-        # A notification on the listener's socket, or one of this process's own writes, not yet
-        # handled may concern this read.
-        if found is not None and not listener.pending() and not self.own_writes.pending():
+        # A notification already on the listener's socket but not yet handled may concern this read.
+        if found is not None and not self.connections.pending():
             return found
         token = kept.token(key.tenant_id)
         read = _customer_read(key, await self.customers.load(key))
@@ -147,14 +137,11 @@ class ServingReads:
         if not self.postgres:
             rows = await anyio.to_thread.run_sync(self._sqlite_rows, _DEACTIVATED_READ, [params])
             return [row[0] for row in rows]
-        return [row[0] for row in await self._postgres_rows(self._deactivated_sql, params)]
+        return [row[0] for row in await self.connections.rows(self._deactivated_sql, params)]
 
     async def close(self) -> None:
         """Stop listening and close the idle connections."""
-        if self._listener is not None:
-            await self._listener.stop()
-        while self._idle:
-            await self._idle.pop().close()
+        await self.connections.close()
 
     async def _customer_rows(self, keys: list[CustomerKey]) -> list[tuple[Any, ...]]:
         """One row per key, in order."""
@@ -167,30 +154,12 @@ class ServingReads:
             "since": [k.since for k in keys],
             "events_from": [k.events_from_txid for k in keys],
         }
-        return await self._postgres_rows(_POSTGRES_BATCH, params)
-
-    async def _postgres_rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        async with self._slots:
-            connection = self._idle.pop() if self._idle else await self._connect()
-            try:
-                cursor = await connection.execute(sql, params)
-                rows = await cursor.fetchall()
-            except BaseException:
-                await connection.close()
-                raise
-            self._idle.append(connection)
-            return rows
+        return await self.connections.rows(_POSTGRES_BATCH, params)
 
     def _sqlite_rows(self, statement: sa.TextClause, each: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         """The rows of a statement run once per parameter set, on one connection."""
         with self._engine.connect() as connection:
             return [tuple(row) for params in each for row in connection.execute(statement, params)]
-
-    async def _connect(self, application_name: str | None = None) -> psycopg.AsyncConnection[tuple[Any, ...]]:
-        arguments, options = self._engine.dialect.create_connect_args(self._engine.url)
-        if application_name is not None:
-            options = {**options, "application_name": application_name}
-        return await psycopg.AsyncConnection.connect(*arguments, **options, autocommit=True)
 
 
 def _customer_read(key: CustomerKey, row: tuple[Any, ...]) -> CustomerRead:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -17,6 +18,7 @@ from service.profiles.models import Customer
 from service.profiles.service import require_customer
 from service.relationships import repository
 from service.relationships.models import RelationshipPreference, RelationshipSettings
+from service.relationships.repository import EventSummary
 from service.relationships.rules import (
     DECLINES,
     JOURNEY_PHASE,
@@ -26,6 +28,7 @@ from service.relationships.rules import (
     Context,
     History,
     Stated,
+    Verdict,
     attribute_of,
     offer,
 )
@@ -113,8 +116,13 @@ def put_settings(
 
 def histories(session: Session, tenant_id: int, customer_id: int) -> dict[str, History]:
     """The customer's relationship events per phase: choices of each type, declines."""
+    return histories_from(repository.relationship_events(session, tenant_id, customer_id))
+
+
+def histories_from(events: Iterable[EventSummary]) -> dict[str, History]:
+    """Relationship events (attribute, value, type, summed weight, latest time) per phase."""
     found: dict[str, History] = {}
-    for attribute, value, kind, weight, at in repository.relationship_events(session, tenant_id, customer_id):
+    for attribute, value, kind, weight, at in events:
         if attribute == JOURNEY_PHASE:
             history = found.setdefault(value, History())
             declined = DECLINES[kind]
@@ -127,22 +135,52 @@ def histories(session: Session, tenant_id: int, customer_id: int) -> dict[str, H
     return found
 
 
+class PhaseSettings(Protocol):
+    """The relationship settings an offer reads: a stored row, or the same fields read as plain values."""
+
+    @property
+    def phases(self) -> list[dict[str, Any]]:
+        """Each phase's default type."""
+
+    @property
+    def decline_cooloff_days(self) -> int:
+        """How long a declined type is not offered again."""
+
+    @property
+    def exit_ramp_label(self) -> str:
+        """The label of the way back to top-down."""
+
+
+class StatedType(Protocol):
+    """A customer's stated relationship type in a phase, and when it was stated."""
+
+    @property
+    def type(self) -> str:
+        """The stated type."""
+
+    @property
+    def updated_at(self) -> datetime:
+        """When it was stated."""
+
+
+# (attribute, the customer's weighted choices of it) -> the scorer's verdict, or None if unscored.
+VerdictOf = Callable[[str, Mapping[str, float]], Verdict | None]
+
+
 def phase_offer(
-    session: Session,
-    tenant_id: int,
-    settings: RelationshipSettings,
+    settings: PhaseSettings,
     phase: str,
-    stated: RelationshipPreference | None,
+    stated: StatedType | None,
     history: History,
     profiling: bool,
-    verdicts: VerdictSource,
+    verdict_of: VerdictOf,
     now: datetime,
 ) -> tuple[RelationshipOffer, Observed | None]:
     """The offer in one phase and what behaviour shows there (as the customer's consent allows)."""
     defaults = {p["journey_phase"]: RelationshipType(p["default"]) for p in settings.phases}
     chosen = {kind.value: weight for kind, weight in history.chosen.items()} if profiling else {}
     scored = phase in defaults  # only the settings' phases are defined as attributes and scored
-    verdict = verdicts(session, tenant_id, attribute_of(phase), chosen) if scored else None
+    verdict = verdict_of(attribute_of(phase), chosen) if scored else None
     context = Context(
         phase=phase,
         default=defaults.get(phase, TOP_DOWN),
@@ -178,10 +216,14 @@ def offer_in(
     """The type offered to a customer in a phase, from the settings and statement already read (treatment)."""
     history = histories(session, customer.tenant_id, customer.id or 0).get(phase, History())
     profiling = customer.consent_profiling
-    made, _ = phase_offer(
-        session, customer.tenant_id, settings, phase, stated, history, profiling, verdicts, utcnow()
-    )
+    verdict_of = _verdicts_of(session, customer.tenant_id, verdicts)
+    made, _ = phase_offer(settings, phase, stated, history, profiling, verdict_of, utcnow())
     return made
+
+
+def _verdicts_of(session: Session, tenant_id: int, verdicts: VerdictSource) -> VerdictOf:
+    """The tenant's verdicts, read through a session."""
+    return lambda attribute, chosen: verdicts(session, tenant_id, attribute, chosen)
 
 
 def get_relationships(
@@ -197,14 +239,12 @@ def get_relationships(
     phases = []
     for phase in sorted(configured | stated.keys() | found.keys()):
         made, observed = phase_offer(
-            session,
-            tenant_id,
             settings,
             phase,
             stated.get(phase),
             found.get(phase, History()),
             customer.consent_profiling,
-            verdicts,
+            _verdicts_of(session, tenant_id, verdicts),
             now,
         )
         said = stated.get(phase)

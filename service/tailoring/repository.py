@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -58,7 +59,8 @@ _STATED = sa.text("""
 # One customer's weighted choices of every attribute (kind 0), then the customer's stated preferences
 # (kind 1), in one round trip.
 # Per chosen value: summed weight, purchases (positive weight) and the latest of them; stated weights.
-_CUSTOMER_CHOICES = sa.text("""
+# Binds :tenant_id and :customer_id (treatment's serving read puts its own columns in their place).
+CUSTOMER_CHOICES_SQL = """
     SELECT 0 AS kind, iv.attribute, iv.value, SUM(e.weight) AS weight,
         SUM(CASE WHEN e.weight > 0 THEN 1 ELSE 0 END) AS times,
         MAX(CASE WHEN e.weight > 0 THEN e.occurred_at END) AS latest
@@ -77,7 +79,8 @@ _CUSTOMER_CHOICES = sa.text("""
     SELECT 1, p.attribute, p.value, p.weight, 0, NULL
     FROM preferences p
     WHERE p.customer_id = :customer_id
-""").columns(
+"""
+_CUSTOMER_CHOICES = sa.text(CUSTOMER_CHOICES_SQL).columns(
     sa.column("kind", sa.Integer),
     sa.column("attribute", sa.String),
     sa.column("value", sa.String),
@@ -137,9 +140,14 @@ class CustomerChoices:
 
 def customer_choices(session: Session, tenant_id: int, customer_id: int) -> CustomerChoices:
     """One customer's choices, stated preferences and purchase memory per attribute value."""
-    found = CustomerChoices({}, {}, {})
     params = {"tenant_id": tenant_id, "customer_id": customer_id}
-    for kind, attribute, value, weight, times, latest in session.execute(_CUSTOMER_CHOICES, params):
+    return choices_from(session.execute(_CUSTOMER_CHOICES, params))
+
+
+def choices_from(rows: Iterable[Sequence[Any]]) -> CustomerChoices:
+    """CustomerChoices from (kind, attribute, value, weight, times, latest) rows of CUSTOMER_CHOICES_SQL."""
+    found = CustomerChoices({}, {}, {})
+    for kind, attribute, value, weight, times, latest in rows:
         if kind:
             found.stated.setdefault(attribute, {})[value] = float(weight)
             continue

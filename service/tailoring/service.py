@@ -21,7 +21,7 @@ from service.jobs.models import Run
 from service.profiles.models import Customer
 from service.profiles.service import require_customer
 from service.tailoring import repository
-from service.tailoring.in_force import ParsedResult, current_decisions, judge, parse
+from service.tailoring.in_force import Judged, ParsedResult, current_decisions, judge, parse
 from service.tailoring.models import TailoringSettings
 from service.tailoring.schemas import (
     AttributeTailoringPut,
@@ -135,8 +135,22 @@ def plan_of(session: Session, tenant_id: int, customer: Customer, top: int = 3) 
         if allowed
         else repository.CustomerChoices({}, {}, {})
     )
+    decisions = current_decisions(session, tenant_id)
+    return plan_from(tenant_id, customer.external_id, allowed, choices, decisions, utcnow(), top)
+
+
+def plan_from(
+    tenant_id: int,
+    external_id: str,
+    allowed: bool,
+    choices: repository.CustomerChoices,
+    decisions: list[Judged],
+    now: datetime,
+    top: int = 3,
+) -> TailoringPlan:
+    """The plan from what was read: personalization consent, the customer's choices, decisions in force."""
     entries = []
-    for public, decision, parsed in current_decisions(session, tenant_id):
+    for public, decision, parsed in decisions:
         if decision.decision != "tailor":
             entries.append(_default_entry(public, decision.explanation))
         elif not allowed:
@@ -144,36 +158,37 @@ def plan_of(session: Session, tenant_id: int, customer: Customer, top: int = 3) 
                 _default_entry(public, "tailoring pays, but the customer has not consented to it.")
             )
         else:
-            entries.append(_experimented_entry(tenant_id, customer, public, decision, parsed, choices, top))
+            entries.append(
+                _experimented_entry(tenant_id, external_id, public, decision, parsed, choices, top, now)
+            )
     reason = (
         "Personalized where the scorer says it pays."
         if allowed
         else "The customer has not consented to personalization: every attribute uses the default."
     )
-    return TailoringPlan(
-        customer_id=customer.external_id, personalized=allowed, reason=reason, attributes=entries
-    )
+    return TailoringPlan(customer_id=external_id, personalized=allowed, reason=reason, attributes=entries)
 
 
 def _experimented_entry(
     tenant_id: int,
-    customer: Customer,
+    external_id: str,
     public: DecisionPublic,
     decision: Decision,
     parsed: ParsedResult,
     choices: repository.CustomerChoices,
     top: int,
+    now: datetime,
 ) -> PlanEntry:
     """A tailored attribute as holdout experiments have it: switched off, held out, or tailored."""
     holdouts = current()
     measured = holdouts.measured(tenant_id, ATTRIBUTE, public.attribute)
     if measured is not None and measured.switched_off and decision.override is None:
         return _default_entry(public, f"tailoring was {measured.note} (mode auto).")
-    arm = holdouts.arm(tenant_id, ATTRIBUTE, public.attribute, customer.external_id)
+    arm = holdouts.arm(tenant_id, ATTRIBUTE, public.attribute, external_id)
     if arm is not None and arm.held_out:
         entry = _default_entry(public, arm.reason())
     else:
-        entry = _tailored_entry(public, decision, parsed, choices, top)
+        entry = _tailored_entry(public, decision, parsed, choices, top, now)
         if arm is not None:
             entry.reason += f" {arm.reason()}"
     if measured is not None:
@@ -188,6 +203,7 @@ def _tailored_entry(
     parsed: ParsedResult,
     choices: repository.CustomerChoices,
     top: int,
+    now: datetime,
 ) -> PlanEntry:
     """The customer's most likely values from the scorer's shrinkage model and their usual, if any."""
     counts, stated = choices.counts.get(public.attribute, {}), choices.stated.get(public.attribute, {})
@@ -198,7 +214,7 @@ def _tailored_entry(
             public, "worth tailoring, but nothing is known yet about this customer's choices."
         )
     best = personal_distribution(own, said, parsed.score, top=top)
-    usual = _usual(choices.bought.get(public.attribute, {}))
+    usual = _usual(choices.bought.get(public.attribute, {}), now)
     reason = f"Tailored ({public.level}): {decision.explanation}"
     if usual is not None:
         reason += f" Your usual: {usual['value']}, chosen {usual['times']} times."
@@ -211,14 +227,14 @@ def _tailored_entry(
     )
 
 
-def _usual(bought: dict[str, tuple[int, datetime]]) -> dict[str, Any] | None:
+def _usual(bought: dict[str, tuple[int, datetime]], now: datetime) -> dict[str, Any] | None:
     """The value chosen most often (the latest on a tie), if chosen at least MIN_USUAL times."""
     if not bought:
         return None
     value, (times, latest) = max(bought.items(), key=lambda entry: entry[1])
     if times < MIN_USUAL:
         return None
-    days = max(0, (utcnow() - latest).days)
+    days = max(0, (now - latest).days)
     return {"value": value, "times": times, "last_days_ago": days}
 
 

@@ -10,15 +10,15 @@ measured or the result is inconclusive.
 from __future__ import annotations
 
 from service.holdouts import TOUCHPOINT, Measured, current
-from service.treatment.models import Touchpoint
+from service.treatment.plain_rows import TouchpointFields
 
 
-def measured_at(touchpoint: Touchpoint) -> Measured | None:
+def measured_at(touchpoint: TouchpointFields) -> Measured | None:
     """The touchpoint's latest measured verdict, with the sentence explaining it."""
     return current().measured(touchpoint.tenant_id, TOUCHPOINT, touchpoint.name)
 
 
-def treatment_pays(touchpoint: Touchpoint) -> bool | None:
+def treatment_pays(touchpoint: TouchpointFields) -> bool | None:
     """Measured evidence that priority treatment lifts outcomes at the touchpoint; None: not measured."""
     measured = measured_at(touchpoint)
     return None if measured is None else measured.verdict == "pays"

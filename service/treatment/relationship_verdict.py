@@ -8,14 +8,18 @@ from sqlmodel import Session
 
 from recommender.value.distribution import personal_distribution
 from service.relationships.rules import TYPES, Verdict
-from service.tailoring.in_force import current_decisions
+from service.tailoring.in_force import Judged, current_decisions
 
 
 def relationship_verdict(
     session: Session, tenant_id: int, attribute: str, chosen: Mapping[str, float]
 ) -> Verdict | None:
     """The decision in force, and the types the customer chose, ranked by the scorer's model (none else)."""
-    found = current_decisions(session, tenant_id, attribute)
+    return verdict_from(current_decisions(session, tenant_id, attribute), chosen)
+
+
+def verdict_from(found: list[Judged], chosen: Mapping[str, float]) -> Verdict | None:
+    """The verdict of the first of an attribute's decisions in force (None: not scored)."""
     if not found:
         return None
     public, decision, parsed = found[0]

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from service.config import Settings
 from service.db import create_db_engine
-from service.recommendations.read_cache import CHANNEL
+from service.serving.read_cache import CHANNEL
 from tests.conftest import _truncate_all
 
 pytestmark = pytest.mark.postgres
@@ -117,3 +117,25 @@ def test_nothing_is_heard_of_a_rolled_back_write(engine: Engine, listener: Any) 
         connection.execute(sa.text(CUSTOMER), {"external_id": "alice"})
         connection.rollback()
     assert heard(listener) == []
+
+
+TOUCHPOINT = f"""INSERT INTO touchpoints (tenant_id, name, journey_phase, attributes, mode, rules, updated_at)
+    VALUES (:t, :name, 'support', '[]', 'auto', '[]', {NOW})"""
+STATED_MODE = f"""INSERT INTO engagement_preferences (tenant_id, customer_id, journey_phase, mode, updated_at)
+    SELECT 1, id, 'support', 'assisted', {NOW} FROM customers WHERE external_id = :external_id"""
+
+
+def test_what_treatment_decisions_read_notifies_their_tenant_or_customer(
+    engine: Engine, listener: Any
+) -> None:
+    """Migration 0020: touchpoints and settings name the tenant (s), a customer's statements the customer."""
+    run(engine, (TOUCHPOINT, {"t": 1, "name": "desk"}), (TOUCHPOINT, {"t": 2, "name": "desk"}))
+    assert sorted(heard(listener)) == ["s 1", "s 2"]
+    run(engine, ("UPDATE touchpoints SET mode = 'never' WHERE tenant_id = 1", {}))
+    assert heard(listener) == ["s 1"]
+    run(engine, (CUSTOMER, {"external_id": "alice"}))
+    heard(listener)
+    run(engine, (STATED_MODE, {"external_id": "alice"}))
+    assert heard(listener) == ["c 1 alice"]
+    run(engine, ("DELETE FROM engagement_preferences", {}))
+    assert heard(listener) == ["c 1 alice"]

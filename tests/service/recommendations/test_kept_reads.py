@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from service.db import session_scope
-from service.recommendations import change_listener, reads_repository
-from service.recommendations.read_cache import ReadCache
+from service.recommendations import reads_repository
+from service.serving import change_listener
+from service.serving.read_cache import ReadCache
 from tests.service.recommendations.conftest import Shop, tenant_id
 
 
@@ -110,12 +111,12 @@ def test_a_listener_whose_probe_does_not_come_back_keeps_nothing(db: Any, monkey
         pytest.skip("notifications are PostgreSQL's")
     monkeypatch.setattr(change_listener, "LISTEN_PING_SECONDS", 0.2)
     reads = reads_repository.ServingReads(db.engine, size=1, kept_reads=10)
-    kept, listener = reads.kept, reads._listener
+    kept, listener = reads.kept, reads.connections.listener
     assert kept is not None and listener is not None
 
     async def hear_without_listening() -> None:
         # As behind a pooler in transaction mode: the connection works, but nothing is delivered.
-        async with await reads._connect() as connection:
+        async with await reads.connections.connect() as connection:
             with pytest.raises(TimeoutError, match="probe"):
                 await listener._hear_for_a_while(connection, kept)
 
@@ -204,7 +205,7 @@ class Held:
 @contextmanager
 def notifications_held(shop: Shop) -> Iterator[Held]:
     """The app's listener hears notifications but handles none until the block ends."""
-    hearers = shop.client.app.state.model_cache.reads._listener._kept
+    hearers = shop.client.app.state.model_cache.reads.connections._hearers
     original = list(hearers._hearers)
     held = Held(change_listener.Hearers(original))
     hearers._hearers[:] = [held]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.recommendations.read_cache import ReadCache
+from service.serving.read_cache import ReadCache
 
 
 def live_cache(capacity: int = 10) -> ReadCache[str, str]:
@@ -98,3 +98,22 @@ def test_listeners_probes_are_ignored() -> None:
     before = cache.token(1)
     cache.notified("p 5f2a9c")
     assert cache.get(1, "c1", "v1") is not None and cache.token(1) == before
+
+
+def test_a_customers_parts_go_together_and_each_cache_hears_only_its_tenant_wide_kinds() -> None:
+    """Treatment keeps an answer per touchpoint (`part`) and drops on `s`; recommendations ignore `s`."""
+    answers: ReadCache[str, str] = ReadCache(10, drops=frozenset({"t", "i", "s"}))
+    reads = live_cache()
+    answers.reset(live=True)
+    for part in ("support", "checkout"):
+        answers.keep(1, "c1", "v1", f"answer at {part}", answers.token(1), part)
+    answers.keep(1, "c2", "v1", "answer of c2", answers.token(1), "support")
+    keep(reads, 1, "c1")
+    assert answers.get(1, "c1", "v1", "checkout") == "answer at checkout"
+    answers.notified("c 1 c1")
+    assert answers.get(1, "c1", "v1", "support") is None and answers.get(1, "c1", "v1", "checkout") is None
+    assert answers.get(1, "c2", "v1", "support") == "answer of c2"
+    answers.notified("s 1")
+    reads.notified("s 1")
+    assert answers.get(1, "c2", "v1", "support") is None
+    assert reads.get(1, "c1", "v1") == "read of c1"  # a touchpoint or settings change is not theirs

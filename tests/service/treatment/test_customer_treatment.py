@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import service.treatment.customer_treatment as decision
+from tests.service.treatment.conftest import caught_up
 
 NO_PROFILING = {"traits": {}, "consent": {"personalization": True, "profiling": False}}
 
@@ -161,20 +164,38 @@ def test_a_decision_reads_the_database_in_few_statements(client: TestClient, sco
         if "api_keys" not in statement and "pg_notify" not in statement:
             statements.append(statement)
 
+    serving = client.app.state.treatment_serving
+    deadline = time.monotonic() + 5
+    while serving is not None and not serving.answers.live and time.monotonic() < deadline:
+        time.sleep(0.01)  # kept answers (PostgreSQL) once the change listener is connected
     queue = {"journey_phase": "support", "rules": []}
     assert client.put("/v1/touchpoints/queue", json=queue, headers=scored["marketer"]).status_code == 201
+    caught_up(client, db)  # the new touchpoint's notification is handled before the tenant's reads are kept
     get = client.get
     headers = scored["storefront"]
-    assert get("/v1/customers/c-1/treatment", params={"touchpoint": "queue"}, headers=headers).is_success
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    # On PostgreSQL a notification the listener cannot read (another test session's, on the shared test
+    # database) drops everything kept: then the measurement is taken again.
+    for _ in range(5 if db.backend == "postgres" else 1):
+        statements.clear()
         assert get("/v1/customers/c-1/treatment", params={"touchpoint": "queue"}, headers=headers).is_success
-        at_queue = len(statements)
-        response = get("/v1/customers/c-1/treatment", params={"touchpoint": "support"}, headers=headers)
-        at_support = len(statements) - at_queue
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert get(
+                "/v1/customers/c-1/treatment", params={"touchpoint": "queue"}, headers=headers
+            ).is_success
+            at_queue = len(statements)
+            response = get("/v1/customers/c-1/treatment", params={"touchpoint": "support"}, headers=headers)
+            at_support = len(statements) - at_queue
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        if not statements:
+            break
     assert response.is_success
+    if db.backend == "postgres":
+        # Kept answers, else one statement on the worker's serving connections; the tenant's decisions
+        # in force were read with the first decision and are kept: nothing goes through the engine.
+        assert statements == []
+        return
     assert at_queue == 2, statements  # the view, and the customer's relationship events (declines are live)
     assert at_support <= 5, statements[
         at_queue:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import psycopg
 
-from service.recommendations.read_cache import CHANNEL, PROBE
+from service.serving.read_cache import CHANNEL, PROBE
 
 logger = logging.getLogger("tailorwise.serving")
 
@@ -42,6 +42,10 @@ class Hearers:
 
     def __init__(self, hearers: list[Hearer]) -> None:
         self._hearers = hearers
+
+    def add(self, hearer: Hearer) -> None:
+        """One more hearer."""
+        self._hearers.append(hearer)
 
     @property
     def live(self) -> bool:
