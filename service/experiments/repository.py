@@ -119,7 +119,9 @@ def write_first_exposures(session: Session, exposures: Sequence[FirstExposure]) 
     by_tenant: dict[int, list[FirstExposure]] = {}
     for exposure in exposures:
         by_tenant.setdefault(exposure.tenant_id, []).append(exposure)
-    for tenant_id, batch in by_tenant.items():
+    # Every writer inserts in one order (tenant, experiment, customer), so workers flushing the same new
+    # exposures at once wait for each other instead of deadlocking.
+    for tenant_id, batch in sorted(by_tenant.items()):
         known = customers_by_external_id(session, tenant_id, [e.external_id for e in batch])
         rows = [
             {
@@ -137,7 +139,11 @@ def write_first_exposures(session: Session, exposures: Sequence[FirstExposure]) 
                 select(Experiment.id).where(col(Experiment.id).in_({e.experiment_id for e in batch}))
             )
         )
-        insert_exposures(session, [row for row in rows if row["experiment_id"] in live])
+        kept = sorted(
+            (row for row in rows if row["experiment_id"] in live),
+            key=lambda row: (row["experiment_id"], row["customer_id"]),
+        )
+        insert_exposures(session, kept)
 
 
 def exposures_of(session: Session, tenant_id: int, customer_id: int) -> Sequence[Exposure]:
