@@ -76,7 +76,7 @@ def call(connection: http.client.HTTPConnection, method: str, path: str, key: st
     data = response.read()
     if response.status >= 300:
         raise RuntimeError(f"{method} {path} answered {response.status}: {data[:300]!r}")
-    return orjson.loads(data)
+    return orjson.loads(data) if data else None
 
 
 def batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -193,7 +193,7 @@ def wrk(port: int, key: str, paths: list[str], connections: int, seconds: float)
         script.write(WRK_SCRIPT % quoted)
     command = [
         "wrk",
-        "-t2",
+        f"-t{min(2, connections)}",  # wrk needs a connection per thread
         f"-c{connections}",
         f"-d{seconds:g}s",
         "-H",

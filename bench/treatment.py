@@ -23,22 +23,17 @@ import argparse
 import http.client
 import os
 import re
-import subprocess
-import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from bench.harness import create_tenant_key, fresh_postgres, post_json, running_server
+from bench.serve import SERVER_ENV, call, wrk
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CHANNELS = ["chat", "phone", "email", "video", "callback", "store"]
-SERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SUPPORT = {
     "journey_phase": "support",
     "attributes": ["support_channel", "packaging"],
@@ -49,43 +44,6 @@ SUPPORT = {
     ],
 }
 QUEUE = {"journey_phase": "support", "rules": SUPPORT["rules"]}
-WRK_SCRIPT = """
-local paths = {%s}
-math.randomseed(7)
-request = function() return wrk.format("GET", paths[math.random(#paths)]) end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("WRK %%d %%d %%d %%d %%.1f %%.1f\\n", summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-
-@dataclass(frozen=True)
-class Load:
-    """What the load generator measured for one endpoint."""
-
-    requests: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-def send(connection: http.client.HTTPConnection, method: str, path: str, key: str, body: Any = None) -> Any:
-    """One JSON call on a kept-alive connection; raises on a non-2xx answer."""
-    payload = None if body is None else orjson.dumps(body)
-    connection.request(
-        method,
-        path,
-        body=payload,
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
-    response = connection.getresponse()
-    data = response.read()
-    if response.status >= 300:
-        raise RuntimeError(f"{method} {path} answered {response.status}: {data[:300]!r}")
-    return orjson.loads(data) if data else None
 
 
 def shop_events(customers: int, rng: np.random.Generator) -> list[dict[str, Any]]:
@@ -126,7 +84,7 @@ def load_shop(port: int, keys: dict[str, str], customers: int) -> None:
     """Attributes, customers, events and stated engagement, all through the API; then a scoring run."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=900)
     for name in ("support_channel", "packaging"):
-        send(connection, "PUT", f"/v1/attributes/{name}", keys["marketer"], {"kind": "categorical"})
+        call(connection, "PUT", f"/v1/attributes/{name}", keys["marketer"], {"kind": "categorical"})
     rows = [{"external_id": f"c-{c}", "traits": {}} for c in range(customers)]
     post_json(connection, "/v1/sync/customers", rows, keys["crm"])
     events = shop_events(customers, np.random.default_rng(7))
@@ -134,51 +92,20 @@ def load_shop(port: int, keys: dict[str, str], customers: int) -> None:
         post_json(connection, "/v1/events", {"events": events[start : start + 10_000]}, keys["crm"])
     full = {"preferences": [{"journey_phase": "support", "mode": "full-service"}]}
     for c in range(0, customers, 20):
-        send(connection, "PUT", f"/v1/customers/c-{c}/engagement", keys["crm"], full)
+        call(connection, "PUT", f"/v1/customers/c-{c}/engagement", keys["crm"], full)
     started = time.perf_counter()
-    run = send(connection, "POST", "/v1/tailoring/runs", keys["marketer"], {})
+    run = call(connection, "POST", "/v1/tailoring/runs", keys["marketer"], {})
     while run["status"] in ("queued", "running"):
         time.sleep(0.2)
-        run = send(connection, "GET", f"/v1/tailoring/runs/{run['id']}", keys["marketer"])
+        run = call(connection, "GET", f"/v1/tailoring/runs/{run['id']}", keys["marketer"])
     if run["status"] != "succeeded":
         raise RuntimeError(f"scoring failed: {run['error']}")
     elapsed = time.perf_counter() - started
     print(f"{len(events):,} events of {customers:,} customers loaded; scored in {elapsed:.1f} s")
-    for decision in send(connection, "GET", "/v1/tailoring/attributes", keys["marketer"]):
+    for decision in call(connection, "GET", "/v1/tailoring/attributes", keys["marketer"]):
         print(f"  {decision['attribute']}: {decision['decision']} ({decision['level']})")
-    send(connection, "PUT", "/v1/touchpoints/support", keys["marketer"], SUPPORT)
-    send(connection, "PUT", "/v1/touchpoints/queue", keys["marketer"], QUEUE)
-
-
-def wrk(port: int, key: str, paths: list[str], connections: int, seconds: float) -> Load:
-    """Drive random paths with wrk (two threads, one for a single connection) and parse its summary."""
-    quoted = ",".join(f'"{p}"' for p in paths)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % quoted)
-    command = [
-        "wrk",
-        f"-t{min(2, connections)}",
-        f"-c{connections}",
-        f"-d{seconds:g}s",
-        "-H",
-        f"Authorization: Bearer {key}",
-        "-s",
-        script.name,
-        f"http://127.0.0.1:{port}",
-    ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    Path(script.name).unlink()
-    found = re.search(r"^WRK (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", output, re.MULTILINE)
-    if found is None:
-        raise RuntimeError(f"unexpected wrk output:\n{output}")
-    requests, micros, socket_errors, status_errors, p50, p99 = found.groups()
-    return Load(
-        requests=int(requests),
-        rps=int(requests) / (int(micros) / 1e6),
-        p50_ms=float(p50) / 1000,
-        p99_ms=float(p99) / 1000,
-        errors=int(socket_errors) + int(status_errors),
-    )
+    call(connection, "PUT", "/v1/touchpoints/support", keys["marketer"], SUPPORT)
+    call(connection, "PUT", "/v1/touchpoints/queue", keys["marketer"], QUEUE)
 
 
 def kept_lookups(port: int) -> tuple[float, float]:
