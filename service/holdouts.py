@@ -99,6 +99,8 @@ class Holdouts:
         self._seen: set[tuple[int, str]] = set()
         self._remembered = remembered
         self._generations: dict[int, int] = {}
+        self._tickets = 0
+        self._read_at: dict[int, int] = {}
         self._lock = Lock()
 
     def generation(self, tenant_id: int) -> int:
@@ -106,10 +108,24 @@ class Holdouts:
         older generation may have been decided by experiments no longer in force."""
         return self._generations.get(tenant_id, 0)
 
+    def ticket(self) -> int:
+        """A number for a database read about to start: its answer never undoes one that read later."""
+        with self._lock:
+            self._tickets += 1
+            return self._tickets
+
     def replace(
-        self, running: Iterable[RunningExperiment], measured: Iterable[Measured], tenant_id: int | None = None
+        self,
+        running: Iterable[RunningExperiment],
+        measured: Iterable[Measured],
+        tenant_id: int | None = None,
+        ticket: int | None = None,
     ) -> None:
-        """Put in what the database says: for every tenant, or only for `tenant_id`."""
+        """Put in what the database says, for every tenant or only `tenant_id`, read after `ticket` was taken.
+
+        A tenant already given an answer read later (a larger ticket) keeps it; without a ticket the
+        answer counts as read now (a change committed by this process).
+        """
         by_tenant: dict[int, dict[ScopeKey, RunningExperiment]] = {}
         for experiment in running:
             by_tenant.setdefault(experiment.tenant_id, {})[experiment.scope] = experiment
@@ -117,19 +133,21 @@ class Holdouts:
         for found in measured:
             verdicts.setdefault(found.tenant_id, {})[(found.kind, found.target)] = found
         with self._lock:
-            everyone = {*by_tenant, *verdicts, *self._running, *self._measured}
+            if ticket is None:
+                self._tickets += 1
+                ticket = self._tickets
+            everyone = {*by_tenant, *verdicts, *self._running, *self._measured, *self._read_at}
             for tenant in everyone if tenant_id is None else {tenant_id}:
+                if self._read_at.get(tenant, 0) > ticket:
+                    continue
+                self._read_at[tenant] = ticket
                 scopes, scope_verdicts = by_tenant.get(tenant, {}), verdicts.get(tenant, {})
                 if (
                     self._running.get(tenant, {}) != scopes
                     or self._measured.get(tenant, {}) != scope_verdicts
                 ):
                     self._generations[tenant] = self._generations.get(tenant, 0) + 1
-            if tenant_id is None:
-                self._running, self._measured = by_tenant, verdicts
-            else:
-                self._running[tenant_id] = by_tenant.get(tenant_id, {})
-                self._measured[tenant_id] = verdicts.get(tenant_id, {})
+                self._running[tenant], self._measured[tenant] = scopes, scope_verdicts
 
     def arm(self, tenant_id: int, kind: str, target: str | None, external_id: str) -> ArmOf | None:
         """The customer's arm in the scope's running experiment (a global holdout first); exposes them."""

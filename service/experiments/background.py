@@ -53,8 +53,7 @@ class ExperimentsWorker:
 
     def refresh(self) -> None:
         """Reload every tenant's running experiments and verdicts."""
-        with session_scope(self._engine) as session:
-            registry.refresh(session, self._holdouts)
+        registry.reload(self._engine, self._holdouts)
 
     def flush(self) -> int:
         """Write the buffered first exposures in one transaction; put them back if it fails."""

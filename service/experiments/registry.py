@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.db import session_scope
 from service.experiments import repository
 from service.experiments.models import Experiment
 from service.holdouts import Holdouts, Measured, RunningExperiment
@@ -35,8 +38,8 @@ def measured_of(experiment: Experiment) -> Measured:
     )
 
 
-def refresh(session: Session, holdouts: Holdouts, tenant_id: int | None = None) -> None:
-    """Replace the registry's entries (all tenants', or one's) with what the session sees."""
+def _read(session: Session, tenant_id: int | None) -> tuple[list[RunningExperiment], list[Measured]]:
+    """The running hash experiments and the verdicts the session sees (all tenants', or one's)."""
     running, measured = [], []
     # Rows come oldest first, so a scope's newest verdict is the one kept.
     for experiment, tenant_key in repository.serving_rows(session, tenant_id):
@@ -44,4 +47,20 @@ def refresh(session: Session, holdouts: Holdouts, tenant_id: int | None = None) 
             running.append(running_of(experiment, tenant_key))
         if experiment.verdict in ("pays", "harms"):
             measured.append(measured_of(experiment))
-    holdouts.replace(running, measured, tenant_id)
+    return running, measured
+
+
+def reload(engine: Engine, holdouts: Holdouts) -> None:
+    """Replace every tenant's entries with the database's, unless a later read already put a tenant's in."""
+    ticket = holdouts.ticket()
+    with session_scope(engine) as session:
+        running, measured = _read(session, None)
+    holdouts.replace(running, measured, ticket=ticket)
+
+
+def refresh_on_commit(session: Session, holdouts: Holdouts, tenant_id: int) -> None:
+    """Once the session commits, replace the tenant's entries with what it sees now (a rollback: never)."""
+    running, measured = _read(session, tenant_id)
+    event.listen(
+        session, "after_commit", lambda _session: holdouts.replace(running, measured, tenant_id), once=True
+    )

@@ -161,7 +161,7 @@ def act_on(session: Session, caller: Caller | None, experiment: Experiment, resu
             },
         )
     repository.add(session, experiment)
-    registry.refresh(session, current(), experiment.tenant_id)
+    registry.refresh_on_commit(session, current(), experiment.tenant_id)
 
 
 def predicted(session: Session, experiment: Experiment) -> dict[str, Any] | None:

@@ -111,7 +111,7 @@ def create(
         None,
         public.model_dump(mode="json"),
     )
-    registry.refresh(session, current(), tenant_id)
+    registry.refresh_on_commit(session, current(), tenant_id)
     return public
 
 
@@ -152,7 +152,7 @@ def stop(
         {"status": RUNNING},
         {"status": STOPPED, "why": why},
     )
-    registry.refresh(session, current(), tenant_id)
+    registry.refresh_on_commit(session, current(), tenant_id)
     return to_public(experiment)
 
 
