@@ -14,6 +14,7 @@ from service.cli import app as cli_app
 from service.config import get_settings
 from service.db import session_scope
 from service.tenancy.models import ApiKey
+from tests.polling import wait_until
 
 
 def _key_of(headers: dict[str, str]) -> str:
@@ -52,11 +53,12 @@ def test_last_use_is_written(client: TestClient, make_key) -> None:
     admin, crm = make_key("admin"), make_key("crm")
     client.get("/v1/customers", headers=crm)
     crm_id = _id_of(client, admin, _key_of(crm))
-    for _ in range(100):  # written off the request, by a task of the app's loop
+
+    def written() -> bool:  # off the request, by a task of the app's loop
         listed = {k["id"]: k for k in client.get("/v1/keys", headers=admin).json()}
-        if listed[crm_id]["last_used_at"] is not None:
-            break
-    assert listed[crm_id]["last_used_at"] is not None
+        return listed[crm_id]["last_used_at"] is not None
+
+    wait_until(written)
 
 
 def test_revoked_key_is_refused_and_revocation_audited(client: TestClient, make_key) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,19 +15,12 @@ from service.db import session_scope
 from service.recommendations import reads_repository
 from service.serving import change_listener
 from service.serving.read_cache import ReadCache
+from tests.polling import wait_until
 from tests.service.recommendations.conftest import Shop, tenant_id
 
 
 def ids(answer: dict[str, Any]) -> list[str]:
     return [item["item_id"] for item in answer["items"]]
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5) -> None:
-    """Poll until the condition holds, or fail."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.01)
 
 
 def live_kept_reads(shop: Shop) -> ReadCache[Any, Any]:
