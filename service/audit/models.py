@@ -8,19 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+from service.db import JsonColumn, UTCDateTime, utcnow
+from service.tenancy.models import surrogate_id, tenant_fk, tenant_key
 
 
 class AuditRecord(SQLModel, table=True):
     """One change made through the API or the CLI."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_log_tenant_id_id", "tenant_id", "id"),)
+    __table_args__ = (tenant_key(), sa.Index("ix_audit_log_tenant_id_id", "tenant_id", "id"))
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
-    )
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     actor: str = Field(max_length=100)
     action: str = Field(max_length=100)
     target: str | None = Field(default=None, max_length=200)

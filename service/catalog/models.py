@@ -9,17 +9,17 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.tenancy.models import tenant_fk
+from service.tenancy.models import surrogate_id, tenant_fk, tenant_key
 
 
 class Attribute(SQLModel, table=True):
     """A tenant's definition of one offering attribute and the scorer's business inputs for it."""
 
     __tablename__ = "attributes"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+    __table_args__ = (tenant_key(), sa.UniqueConstraint("tenant_id", "name"))
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     name: str = Field(max_length=100)
     kind: str = Field(max_length=20)
     description: str = Field(default="", max_length=1000)
@@ -38,6 +38,7 @@ class Item(SQLModel, table=True):
 
     __tablename__ = "items"
     __table_args__ = (
+        tenant_key(),
         sa.UniqueConstraint("tenant_id", "item_id"),
         # The model cache asks which items changed since it last looked; every request asks which of
         # them are inactive now, from a partial index of inactive items alone.
@@ -51,8 +52,8 @@ class Item(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     item_id: str = Field(max_length=200)
     attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JsonColumn)
     active: bool = True
@@ -66,7 +67,10 @@ class ItemValue(SQLModel, table=True):
     __tablename__ = "item_values"
     __table_args__ = (
         sa.ForeignKeyConstraint(
-            ["tenant_id", "item_id"], ["items.tenant_id", "items.item_id"], ondelete="CASCADE"
+            ["tenant_id", "item_id"],
+            ["items.tenant_id", "items.item_id"],
+            ondelete="CASCADE",
+            name="fk_item_values_tenant_id_items",
         ),
         sa.Index("ix_item_values_tenant_attribute_value", "tenant_id", "attribute", "value"),
     )

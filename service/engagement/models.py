@@ -8,22 +8,18 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, UTCDateTime, utcnow
-from service.tenancy.models import tenant_fk
-
-
-def _customer_key() -> sa.Column[int]:
-    """A customer_id that is part of the primary key and is erased with its customer."""
-    return sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+from service.tenancy.models import owned_by, tenant_fk, tenant_key
 
 
 class EngagementPreference(SQLModel, table=True):
     """The mode of service a customer says they want in one journey phase."""
 
     __tablename__ = "engagement_preferences"
+    __table_args__ = (tenant_key("customer_id", "journey_phase"), owned_by("customer_id", "customers"))
 
-    customer_id: int = Field(sa_column=_customer_key())
+    customer_id: int = Field(sa_type=BigId, primary_key=True)
     journey_phase: str = Field(max_length=100, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     mode: str = Field(max_length=20)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -32,14 +28,17 @@ class EngagementObservation(SQLModel, table=True):
     """The customer's latest self-service signals in one journey phase, counted by a scoring run."""
 
     __tablename__ = "engagement_observations"
-    __table_args__ = (sa.Index("ix_engagement_observations_tenant_id", "tenant_id"),)
-
-    customer_id: int = Field(sa_column=_customer_key())
-    journey_phase: str = Field(max_length=100, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
-    run_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False)
+    __table_args__ = (
+        tenant_key("customer_id", "journey_phase"),
+        owned_by("customer_id", "customers"),
+        owned_by("run_id", "runs"),
+        sa.Index("ix_engagement_observations_tenant_id", "tenant_id"),
     )
+
+    customer_id: int = Field(sa_type=BigId, primary_key=True)
+    journey_phase: str = Field(max_length=100, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
+    run_id: int = Field(sa_type=BigId)
     completed: int = 0
     abandoned: int = 0
     called: int = 0

@@ -18,7 +18,7 @@ _SIGNAL_COUNTS = sa.text(f"""
                ROW_NUMBER() OVER (
                    PARTITION BY e.customer_id, e.value ORDER BY e.occurred_at DESC, e.id DESC
                ) AS position
-        FROM events e JOIN customers c ON c.id = e.customer_id
+        FROM events e JOIN customers c ON c.tenant_id = e.tenant_id AND c.id = e.customer_id
         WHERE e.tenant_id = :tenant_id AND c.tenant_id = :tenant_id AND c.consent_profiling
           AND e.attribute = '{JOURNEY_PHASE}' AND e.type IN :types
     )

@@ -41,9 +41,10 @@ WITH per_day AS (
         AND {within}
     WHERE x.experiment_id = :experiment_id AND x.tenant_id = :tenant_id
         AND NOT EXISTS (
-            SELECT 1 FROM customers c WHERE c.id = x.customer_id AND NOT c.consent_personalization
+            SELECT 1 FROM customers c
+            WHERE c.tenant_id = :tenant_id AND c.id = x.customer_id AND NOT c.consent_personalization
         )
-    GROUP BY x.experiment_id, x.customer_id, 4
+    GROUP BY x.tenant_id, x.experiment_id, x.customer_id, 4
 ),
 running AS (
     SELECT arm, exposed_day, day,

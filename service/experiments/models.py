@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.tenancy.models import tenant_fk
+from service.tenancy.models import owned_by, surrogate_id, tenant_fk, tenant_key
 
 RUNNING = "running"
 STOPPED = "stopped"
@@ -20,6 +20,7 @@ class Experiment(SQLModel, table=True):
 
     __tablename__ = "experiments"
     __table_args__ = (
+        tenant_key(),
         # At most one running experiment per scope of a tenant.
         sa.Index(
             "uq_experiments_running_scope",
@@ -31,8 +32,8 @@ class Experiment(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     name: str = Field(max_length=100)
     scope_kind: str = Field(max_length=20)
     scope_target: str | None = Field(default=None, max_length=100)
@@ -57,14 +58,15 @@ class Exposure(SQLModel, table=True):
     """A customer's first exposure to an experiment's arm (the later ones are not kept)."""
 
     __tablename__ = "experiment_exposures"
-    __table_args__ = (sa.Index("ix_experiment_exposures_customer", "customer_id"),)
+    __table_args__ = (
+        tenant_key("experiment_id", "customer_id"),
+        owned_by("experiment_id", "experiments"),
+        owned_by("customer_id", "customers"),
+        sa.Index("ix_experiment_exposures_customer", "customer_id"),
+    )
 
-    experiment_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True)
-    )
-    customer_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    )
-    tenant_id: int = Field(sa_column=tenant_fk())
+    experiment_id: int = Field(sa_type=BigId, primary_key=True)
+    customer_id: int = Field(sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     arm: str = Field(max_length=10)
     exposed_at: datetime = Field(sa_type=UTCDateTime)

@@ -27,8 +27,7 @@ def add(session: Session, experiment: Experiment) -> Experiment:
 
 def get(session: Session, tenant_id: int, experiment_id: int) -> Experiment | None:
     """The tenant's experiment with this id."""
-    experiment = session.get(Experiment, experiment_id)
-    return experiment if experiment is not None and experiment.tenant_id == tenant_id else None
+    return session.get(Experiment, (tenant_id, experiment_id))
 
 
 def running_in_scope(session: Session, tenant_id: int, scope_key: str) -> Experiment | None:

@@ -23,7 +23,8 @@ Sums = tuple[int, float, float, float, float, float]
 _EXPOSED = """x.experiment_id = :experiment_id AND x.tenant_id = :tenant_id
         AND x.customer_id >= :low AND x.customer_id < :high
         AND NOT EXISTS (
-            SELECT 1 FROM customers c WHERE c.id = x.customer_id AND NOT c.consent_personalization
+            SELECT 1 FROM customers c
+            WHERE c.tenant_id = :tenant_id AND c.id = x.customer_id AND NOT c.consent_personalization
         )"""
 # Per arm: n, and the sums of y (the metric over the window after first exposure), y^2, x (over the same
 # length of time before it), x^2 and x*y. Customers with no such event in the windows add only to n, so

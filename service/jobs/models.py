@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+from service.tenancy.models import surrogate_id, tenant_fk, tenant_key
 
 ACTIVE = sa.text("status IN ('queued', 'running')")
 
@@ -18,7 +19,10 @@ class Run(SQLModel, table=True):
 
     __tablename__ = "runs"
     __table_args__ = (
+        tenant_key(),
         sa.Index("ix_runs_tenant_kind_id", "tenant_id", "kind", "id"),
+        # The queue knows a run by its id alone.
+        sa.Index("ix_runs_id", "id"),
         # At most one queued or running run per tenant and kind.
         sa.Index(
             "uq_runs_tenant_kind_active",
@@ -30,10 +34,8 @@ class Run(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
-    )
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     kind: str = Field(max_length=20)
     status: str = Field(default="queued", max_length=20)
     progress: float = 0.0

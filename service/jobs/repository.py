@@ -110,6 +110,11 @@ def queued_ids(session: Session, kind: str) -> list[int]:
     return [i for i in session.exec(query).all() if i is not None]
 
 
+def by_id(session: Session, run_id: int) -> Run | None:
+    """A run found by its id alone (the queue knows runs by id)."""
+    return session.exec(select(Run).where(Run.id == run_id)).first()
+
+
 def kind_of(session: Session, run_id: int) -> str | None:
     """The kind of a run."""
     return session.exec(select(Run.kind).where(Run.id == run_id)).first()

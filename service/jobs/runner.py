@@ -67,7 +67,7 @@ def execute(
     with session_scope(engine) as session:
         if not repository.claim(session, run_id, reclaim):
             return False
-        run = session.get(Run, run_id)
+        run = repository.by_id(session, run_id)
         assert run is not None
         session.expunge(run)
 

@@ -71,7 +71,7 @@ def run_inline(
     finally:
         leases.stop()
     with session_scope(engine) as session:
-        run = session.get(Run, run_id)
+        run = repository.by_id(session, run_id)
         if run is None or run.status != "succeeded":
             raise TailorwiseError(f"The {kind} run failed: {run.error if run else 'unknown error'}")
         session.expunge(run)

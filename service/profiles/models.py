@@ -9,12 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.tenancy.models import tenant_fk
-
-
-def customer_fk() -> Any:
-    """A customer_id column referencing customers, erased with its customer."""
-    return sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False)
+from service.tenancy.models import owned_by, surrogate_id, tenant_fk, tenant_key
 
 
 def filled_in() -> Any:
@@ -33,6 +28,7 @@ class Customer(SQLModel, table=True):
 
     __tablename__ = "customers"
     __table_args__ = (
+        tenant_key(),
         sa.UniqueConstraint("tenant_id", "external_id"),
         sa.Index("ix_customers_feed", "tenant_id", "feed_txid", "feed_seq"),
         # Experiment results leave out the few customers who withdrew consent: an anti-join on this.
@@ -44,8 +40,8 @@ class Customer(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     external_id: str = Field(max_length=200)
     traits: dict[str, Any] = Field(default_factory=dict, sa_type=JsonColumn)
     consent_personalization: bool = True
@@ -61,11 +57,15 @@ class Preference(SQLModel, table=True):
     """A stated (or CRM-provided, or inferred) preference of a customer for an attribute value."""
 
     __tablename__ = "preferences"
-    __table_args__ = (sa.UniqueConstraint("customer_id", "attribute", "value"),)
+    __table_args__ = (
+        tenant_key(),
+        owned_by("customer_id", "customers"),
+        sa.UniqueConstraint("tenant_id", "customer_id", "attribute", "value"),
+    )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
-    customer_id: int = Field(sa_column=customer_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
+    customer_id: int = Field(sa_type=BigId)
     attribute: str = Field(max_length=100)
     value: str = Field(max_length=200)
     weight: float = 1.0
@@ -78,6 +78,8 @@ class Event(SQLModel, table=True):
 
     __tablename__ = "events"
     __table_args__ = (
+        tenant_key(),
+        owned_by("customer_id", "customers"),
         sa.UniqueConstraint("tenant_id", "event_id"),
         sa.Index("ix_events_tenant_customer_time", "tenant_id", "customer_id", "occurred_at"),
         # Serving reads the items a customer chose after the model's training read: a range of this index.
@@ -94,9 +96,9 @@ class Event(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
-    customer_id: int = Field(sa_column=customer_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
+    customer_id: int = Field(sa_type=BigId)
     event_id: str = Field(max_length=200)
     type: str = Field(max_length=40)
     item_id: str | None = Field(default=None, max_length=200)
@@ -116,13 +118,14 @@ class CustomerChange(SQLModel, table=True):
 
     __tablename__ = "customer_changes"
     __table_args__ = (
+        tenant_key(),
         sa.UniqueConstraint("tenant_id", "external_id"),
         sa.Index("ix_customer_changes_feed", "tenant_id", "txid", "id"),
         {"sqlite_autoincrement": True},
     )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     external_id: str = Field(max_length=200)
     txid: int = Field(default=0, sa_type=sa.BigInteger)
     deleted: bool = False

@@ -87,10 +87,13 @@ def preferences_of(session: Session, customer_ids: Sequence[int]) -> Sequence[Pr
     return session.exec(query).all()
 
 
-def replace_preferences(session: Session, customer_ids: Sequence[int], rows: list[dict[str, Any]]) -> None:
-    """Delete the customers' preferences and insert the given rows instead."""
+def replace_preferences(
+    session: Session, tenant_id: int, customer_ids: Sequence[int], rows: list[dict[str, Any]]
+) -> None:
+    """Delete the tenant's customers' preferences and insert the given rows instead."""
     if customer_ids:
-        session.execute(sa.delete(Preference).where(col(Preference.customer_id).in_(customer_ids)))
+        owned = col(Preference.tenant_id) == tenant_id, col(Preference.customer_id).in_(customer_ids)
+        session.execute(sa.delete(Preference).where(*owned))
     if rows:
         session.execute(sa.insert(Preference), rows)
 
@@ -152,24 +155,25 @@ def insert_new_events(session: Session, tenant_id: int, rows: list[dict[str, Any
     return int(session.execute(insert, [{"tenant_id": tenant_id, **r} for r in rows]).rowcount)  # type: ignore[attr-defined]
 
 
-def events_of(session: Session, customer_id: int) -> Sequence[Event]:
+def events_of(session: Session, customer: Customer) -> Sequence[Event]:
     """All events of one customer in time order."""
-    query = (
-        select(Event).where(Event.customer_id == customer_id).order_by(col(Event.occurred_at), col(Event.id))
-    )
+    owned = col(Event.tenant_id) == customer.tenant_id, col(Event.customer_id) == customer.id
+    query = select(Event).where(*owned).order_by(col(Event.occurred_at), col(Event.id))
     return session.exec(query).all()
 
 
-def count_rows(session: Session, model: Any, customer_id: int) -> int:
+def count_rows(session: Session, model: Any, customer: Customer) -> int:
     """How many rows of a customer-owned table belong to this customer."""
-    query = sa.select(sa.func.count()).select_from(model).where(model.customer_id == customer_id)
+    owned = model.tenant_id == customer.tenant_id, model.customer_id == customer.id
+    query = sa.select(sa.func.count()).select_from(model).where(*owned)
     return int(session.execute(query).scalar_one())
 
 
 def delete_customer(session: Session, customer: Customer) -> None:
     """Delete a customer; owned rows go with it by ON DELETE CASCADE."""
-    session.execute(sa.delete(Event).where(col(Event.customer_id) == customer.id))
-    session.execute(sa.delete(Preference).where(col(Preference.customer_id) == customer.id))
+    for model in (Event, Preference):
+        owned = col(model.tenant_id) == customer.tenant_id, col(model.customer_id) == customer.id
+        session.execute(sa.delete(model).where(*owned))
     session.delete(customer)
     session.flush()
 

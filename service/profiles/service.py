@@ -122,7 +122,7 @@ def put_preferences(
         }
         for (a, v), p in unique.items()
     ]
-    repository.replace_preferences(session, [customer.id or 0], rows)
+    repository.replace_preferences(session, tenant_id, [customer.id or 0], rows)
     customer.updated_at = now
     repository.add_customer(session, customer)
     repository.record_changes(session, tenant_id, [external_id])
@@ -151,8 +151,7 @@ def ingest_events(session: Session, tenant_id: int, raw: list[Any], limit: int) 
 def events_of(session: Session, customer: Customer) -> list[EventPublic]:
     """Every event of a customer, oldest first."""
     return [
-        EventPublic.model_validate(e, from_attributes=True)
-        for e in repository.events_of(session, customer.id or 0)
+        EventPublic.model_validate(e, from_attributes=True) for e in repository.events_of(session, customer)
     ]
 
 
@@ -160,8 +159,8 @@ def erase_profile(session: Session, tenant_id: int, customer: Customer) -> dict[
     """Delete a customer with preferences and events, tombstone it in the feed; the counts deleted."""
     counts = {
         "customer": 1,
-        "preferences": repository.count_rows(session, Preference, customer.id or 0),
-        "events": repository.count_rows(session, Event, customer.id or 0),
+        "preferences": repository.count_rows(session, Preference, customer),
+        "events": repository.count_rows(session, Event, customer),
     }
     repository.delete_customer(session, customer)
     repository.record_erasures(session, tenant_id, [customer.external_id])

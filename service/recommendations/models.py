@@ -9,20 +9,22 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.tenancy.models import tenant_fk
+from service.tenancy.models import owned_by, surrogate_id, tenant_fk, tenant_key
 
 
 class ModelVersion(SQLModel, table=True):
     """One published model of a tenant: artifacts, held-out metrics and the serving strategy."""
 
     __tablename__ = "model_versions"
-    __table_args__ = (sa.Index("ix_model_versions_tenant_id_id", "tenant_id", "id"),)
-
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
-    run_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True)
+    __table_args__ = (
+        tenant_key(),
+        owned_by("run_id", "runs"),
+        sa.Index("ix_model_versions_tenant_id_id", "tenant_id", "id"),
     )
+
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
+    run_id: int = Field(sa_type=BigId, index=True)
     strategy: str = Field(max_length=20)
     artifact: bytes = Field(sa_type=sa.LargeBinary)
     popularity: bytes = Field(sa_type=sa.LargeBinary)

@@ -149,11 +149,10 @@ def version_ids(session: Session, tenant_id: int) -> list[int]:
     return [int(version_id) for version_id in session.execute(query.order_by(col(ModelVersion.id))).scalars()]
 
 
-def replace_artifact(session: Session, version_id: int, artifact: bytes) -> None:
+def replace_artifact(session: Session, tenant_id: int, version_id: int, artifact: bytes) -> None:
     """Store a model version's rewritten model artifact."""
-    session.execute(
-        sa.update(ModelVersion).where(col(ModelVersion.id) == version_id).values(artifact=artifact)
-    )
+    version = col(ModelVersion.tenant_id) == tenant_id, col(ModelVersion.id) == version_id
+    session.execute(sa.update(ModelVersion).where(*version).values(artifact=artifact))
 
 
 def erased_since(session: Session, since: datetime, tenant_id: int | None = None) -> dict[int, set[str]]:

@@ -76,7 +76,8 @@ def forget_customer(session: Session, tenant_id: int, external_id: str) -> int:
             continue
         model = TrainedModel.load(row.artifact)
         if model.knows(external_id):
-            repository.replace_artifact(session, version_id, without_customers(model, [external_id]).save())
+            artifact = without_customers(model, [external_id]).save()
+            repository.replace_artifact(session, tenant_id, version_id, artifact)
             removed += 1
         session.expunge(row)
     return removed

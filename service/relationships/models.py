@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.tenancy.models import tenant_fk
+from service.tenancy.models import owned_by, tenant_fk, tenant_key
 
 DEFAULT_EXIT_RAMP_LABEL = "Let us take it from here"
 
@@ -32,11 +32,10 @@ class RelationshipPreference(SQLModel, table=True):
     """The relationship type a customer says they want in one journey phase."""
 
     __tablename__ = "relationship_preferences"
+    __table_args__ = (tenant_key("customer_id", "journey_phase"), owned_by("customer_id", "customers"))
 
-    customer_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    )
+    customer_id: int = Field(sa_type=BigId, primary_key=True)
     journey_phase: str = Field(max_length=100, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     type: str = Field(max_length=20)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -78,7 +78,7 @@ UPSERTS = {
 PREFERENCES_CHANGED = sa.text("""
 WITH changed AS (
     UPDATE customers u SET updated_at = :now, feed_txid = DEFAULT, feed_seq = DEFAULT
-    WHERE u.id IN (
+    WHERE u.tenant_id = :tenant_id AND u.id IN (
         SELECT c.id
         FROM sync_customer_rows s
         JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id

@@ -142,6 +142,7 @@ def _write_customers(session: Session, tenant_id: int, rows: list[CustomerRow]) 
         ids = profiles.customer_ids(session, tenant_id, [r.external_id for r in with_preferences])
         profiles.replace_preferences(
             session,
+            tenant_id,
             [ids[r.external_id] for r in with_preferences],
             [
                 {

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
+from service.tenancy.models import owned_by, surrogate_id, tenant_fk, tenant_key
 
 
 class TailoringSettings(SQLModel, table=True):
@@ -30,15 +31,15 @@ class AttributeResult(SQLModel, table=True):
     """What one scoring run measured for one attribute (kept as history)."""
 
     __tablename__ = "attribute_results"
-    __table_args__ = (sa.Index("ix_attribute_results_tenant_attribute_id", "tenant_id", "attribute", "id"),)
+    __table_args__ = (
+        tenant_key(),
+        owned_by("run_id", "runs"),
+        sa.Index("ix_attribute_results_tenant_attribute_id", "tenant_id", "attribute", "id"),
+    )
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
-    )
-    run_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True)
-    )
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
+    run_id: int = Field(sa_type=BigId, index=True)
     attribute: str = Field(max_length=100)
     score: dict[str, Any] = Field(sa_type=JsonColumn)
     value_labels: list[str] = Field(sa_type=JsonColumn)

@@ -36,7 +36,7 @@ _SPLIT_COUNTS = sa.text(f"""
         SELECT ch.customer_id, ch.value, ch.weight,
                DENSE_RANK() OVER newest_first AS recency,
                DENSE_RANK() OVER oldest_first + DENSE_RANK() OVER newest_first - 1 AS n_events
-        FROM choices ch JOIN customers c ON c.id = ch.customer_id
+        FROM choices ch JOIN customers c ON c.tenant_id = :tenant_id AND c.id = ch.customer_id
         WHERE c.consent_profiling
         WINDOW newest_first AS (PARTITION BY ch.customer_id ORDER BY ch.occurred_at DESC, ch.event_pk DESC),
                oldest_first AS (PARTITION BY ch.customer_id ORDER BY ch.occurred_at, ch.event_pk)
@@ -52,7 +52,7 @@ _SPLIT_COUNTS = sa.text(f"""
 
 _STATED = sa.text("""
     SELECT p.customer_id, p.value, p.weight
-    FROM preferences p JOIN customers c ON c.id = p.customer_id
+    FROM preferences p JOIN customers c ON c.tenant_id = p.tenant_id AND c.id = p.customer_id
     WHERE p.tenant_id = :tenant_id AND p.attribute = :attribute AND c.consent_profiling
 """)
 
@@ -78,7 +78,7 @@ CUSTOMER_CHOICES_SQL = """
     UNION ALL
     SELECT 1, p.attribute, p.value, p.weight, 0, NULL
     FROM preferences p
-    WHERE p.customer_id = :customer_id
+    WHERE p.customer_id = :customer_id AND p.tenant_id = :tenant_id
 """
 _CUSTOMER_CHOICES = sa.text(CUSTOMER_CHOICES_SQL).columns(
     sa.column("kind", sa.Integer),

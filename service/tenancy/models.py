@@ -1,4 +1,9 @@
-"""Tenant and API key tables, and the tenant_id column every tenant-owned table carries."""
+"""Tenant and API key tables, and the keys every tenant-owned table is built from.
+
+A tenant-owned table's primary key, unique constraints and foreign keys all start with tenant_id, so the
+schema can be distributed by tenant (docs/scale.md). SQLite keeps a surrogate id as its rowid (its only
+way to number rows); the migrations give it unique (tenant_id, id) indexes to refer to instead.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,28 @@ from sqlmodel import Field, SQLModel
 from service.db import BigId, UTCDateTime, utcnow
 
 
-def tenant_fk() -> Any:
-    """A tenant_id column referencing tenants, deleted with its tenant."""
-    return sa.Column(BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+def tenant_fk(primary_key: bool = False) -> Any:
+    """A tenant_id column referencing tenants, deleted with its tenant (part of the primary key if asked)."""
+    return sa.Column(
+        BigId, sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=primary_key, nullable=False
+    )
+
+
+def surrogate_id() -> Any:
+    """A numbered id, second in its table's (tenant_id, id) primary key."""
+    return sa.Column(BigId, primary_key=True, autoincrement=True)
+
+
+def tenant_key(*columns: str) -> sa.PrimaryKeyConstraint:
+    """A tenant-owned table's primary key: tenant_id, then `columns` (default: the surrogate id)."""
+    return sa.PrimaryKeyConstraint("tenant_id", *(columns or ("id",)))
+
+
+def owned_by(column: str, parent: str) -> sa.ForeignKeyConstraint:
+    """(tenant_id, column) referencing a tenant-owned parent's (tenant_id, id), deleted with it."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", column], [f"{parent}.tenant_id", f"{parent}.id"], ondelete="CASCADE"
+    )
 
 
 class Role(StrEnum):

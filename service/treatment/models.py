@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, JsonColumn, UTCDateTime, utcnow
-from service.tenancy.models import tenant_fk
+from service.tenancy.models import owned_by, surrogate_id, tenant_fk, tenant_key
 
 DEFAULT_EXIT_RAMP = {"channel": "phone", "label": "Talk to a person"}
 
@@ -37,10 +37,10 @@ class Touchpoint(SQLModel, table=True):
     """Where the business meets a customer, with the treatment rules that apply there."""
 
     __tablename__ = "touchpoints"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+    __table_args__ = (tenant_key(), sa.UniqueConstraint("tenant_id", "name"))
 
-    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    tenant_id: int = Field(sa_column=tenant_fk())
+    id: int | None = Field(default=None, sa_column=surrogate_id())
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
     name: str = Field(max_length=100)
     journey_phase: str = Field(max_length=100)
     attributes: list[str] = Field(default_factory=list, sa_type=JsonColumn)
@@ -54,15 +54,16 @@ class CustomerValue(SQLModel, table=True):
     """A customer's value score and percentile rank among the tenant's profiled customers."""
 
     __tablename__ = "customer_values"
-    __table_args__ = (sa.Index("ix_customer_values_tenant_id", "tenant_id"),)
+    __table_args__ = (
+        tenant_key("customer_id"),
+        owned_by("customer_id", "customers"),
+        owned_by("run_id", "runs"),
+        sa.Index("ix_customer_values_tenant_id", "tenant_id"),
+    )
 
-    customer_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    )
-    tenant_id: int = Field(sa_column=tenant_fk())
-    run_id: int = Field(
-        sa_column=sa.Column(BigId, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False)
-    )
+    customer_id: int = Field(sa_type=BigId, primary_key=True)
+    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
+    run_id: int = Field(sa_type=BigId)
     source: str = Field(max_length=10)
     value: float | None = None
     percentile: float

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from service.migrate import upgrade
-from tests.conftest import PG_URL, _schema_url
+from tests.migrations.conftest import run_statements
 
 ROWS = """
 INSERT INTO tenants (id, name, default_personalization_consent, default_profiling_consent, created_at)
@@ -22,29 +18,13 @@ INSERT INTO customer_changes (id, tenant_id, external_id, txid, deleted, changed
 """
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def at_0005(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def at_0005(database_at: tuple[str, str]) -> str:
     """A database migrated to revision 0005, with a live customer and a tombstone in its feed."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        request.getfixturevalue("postgres_schema")  # skips (or fails) when PostgreSQL is away
-        schema = f"tw_migrate_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(PG_URL, poolclass=sa.pool.NullPool)
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = _schema_url(schema)
+    _backend, url = database_at
     upgrade(url, "0005")
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as connection:
-        for statement in ROWS.split(";"):
-            connection.execute(sa.text(statement))
-    engine.dispose()
-    yield url
-    if request.param == "postgres":
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    run_statements(url, ROWS)
+    return url
 
 
 def test_live_feed_rows_move_onto_their_customers(at_0005: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from recommender.experiments.assignment import assign
 from service.config import Settings
@@ -196,7 +197,7 @@ def test_the_serving_arm_matches_the_hash(client: TestClient, admin: Headers, db
     ]
     assert served == asked
     with session_scope(db.engine) as session:
-        stored = session.get(Experiment, created["id"])
+        stored = session.exec(select(Experiment).where(Experiment.id == created["id"])).first()
         assert stored is not None
         salt = stored.salt
     assert served == [assign("acme", salt, f"v-{i}", 0.5) for i in range(30)]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from service.db import session_scope
 from service.experiments.models import Experiment
@@ -48,7 +49,7 @@ def gradual_storefront(
     assert created.status_code == 201, created.text
     experiment_id, start = created.json()["id"], _start()
     with session_scope(db.engine) as session:
-        stored = session.get(Experiment, experiment_id)
+        stored = session.exec(select(Experiment).where(Experiment.id == experiment_id)).first()
         assert stored is not None
         stored.started_at = start
     habits, rng = spending_habits(CUSTOMERS, seed=41), np.random.default_rng(42)
@@ -178,7 +179,7 @@ def test_a_stopped_experiment_ends_on_its_stop(client: TestClient, db: Any, admi
     created = client.post("/v1/experiments", json=BODY, headers=admin).json()
     start = _start()
     with session_scope(db.engine) as session:
-        stored = session.get(Experiment, created["id"])
+        stored = session.exec(select(Experiment).where(Experiment.id == created["id"])).first()
         assert stored is not None
         stored.started_at, stored.stopped_at, stored.status = start, start + timedelta(days=4), "stopped"
     history = _history(client, admin, created["id"])

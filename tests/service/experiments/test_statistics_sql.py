@@ -29,7 +29,7 @@ WITH per_customer AS (
         AND NOT EXISTS (
             SELECT 1 FROM customers c WHERE c.id = x.customer_id AND NOT c.consent_personalization
         )
-    GROUP BY x.experiment_id, x.customer_id
+    GROUP BY x.tenant_id, x.experiment_id, x.customer_id
 )
 SELECT arm, COUNT(*), SUM(y), SUM(y * y), SUM(x), SUM(x * x), SUM(x * y) FROM per_customer GROUP BY arm
 """

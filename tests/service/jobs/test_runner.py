@@ -41,7 +41,7 @@ def failing(engine: Engine, run: Run, progress: runner.Progress) -> Callable[[Se
 def stored(db, run_id: int) -> Run:
     """The run as stored now."""
     with session_scope(db.engine) as session:
-        run = session.get(Run, run_id)
+        run = repository.by_id(session, run_id)
         assert run is not None
         session.expunge(run)
         return run
