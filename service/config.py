@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # Customers' serving reads each worker keeps per tenant (PostgreSQL only; 0: read every request),
     # each dropped when the database notifies a change to it; a few hundred bytes each.
     serving_kept_reads: int = Field(default=100_000, ge=0)
+    # Server processes collect cyclic garbage after this many new container objects (Python's default:
+    # 700; 0 keeps it). Collections pause the worker; kept answers made them frequent (server.py).
+    gc_young_threshold: int = Field(default=50_000, ge=0)
     # Logs: one JSON object a line, or text; unset: text in development, JSON elsewhere.
     log_format: Literal["json", "text"] | None = None
     access_log: bool = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.client
 import os
 import signal
@@ -14,7 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import uvicorn
 
+from service import server
+from service.config import Settings
 from service.server import OneWriteTransport, listening_socket
 
 
@@ -135,3 +139,20 @@ def test_nothing_is_written_to_a_transport_closed_meanwhile() -> None:
         inner.closed = True  # the peer went away before the loop turned
 
     assert written(aborted).sent == []
+
+
+def test_a_worker_collects_cyclic_garbage_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server process raises the collector's first threshold to the setting before it serves."""
+    seen: list[int] = []
+    monkeypatch.setenv("TAILORWISE_ACCESS_LOG", "true")  # run_worker sets it: restored after
+    monkeypatch.setattr(server, "get_settings", lambda: Settings(gc_young_threshold=12_345))
+    monkeypatch.setattr(server, "listening_socket", lambda host, port: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: seen.append(gc.get_threshold()[0]))
+    before = gc.get_threshold()
+    try:
+        server.run_worker("127.0.0.1", 0, "warning", access_log=False)
+        assert seen == [12_345]
+        server.collect_garbage_less_often(0)
+        assert gc.get_threshold()[0] == 12_345  # 0 leaves it as it is
+    finally:
+        gc.set_threshold(*before)
