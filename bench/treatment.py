@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from bench.harness import create_tenant_key, fresh_postgres, post_json, running_server
-from bench.serve import SERVER_ENV, call, wrk
+from bench.serve import SERVER_ENV, call, kept_reads, wrk
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CHANNELS = ["chat", "phone", "email", "video", "callback", "store"]
@@ -108,18 +107,6 @@ def load_shop(port: int, keys: dict[str, str], customers: int) -> None:
     call(connection, "PUT", "/v1/touchpoints/queue", keys["marketer"], QUEUE)
 
 
-def kept_lookups(port: int) -> tuple[float, float]:
-    """Kept answers (and reads) found and missed so far, from the server's /metrics (both workers)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", "/metrics")
-    text = connection.getresponse().read().decode()
-    counts = {
-        found[1]: float(found[2])
-        for found in re.finditer(r'^tailorwise_kept_reads_total\{result="(\w+)"\} (\S+)$', text, re.MULTILINE)
-    }
-    return counts.get("hit", 0.0), counts.get("miss", 0.0)
-
-
 def bare_endpoint(port: int, keys: dict[str, str]) -> tuple[str, str]:
     """`GET /v1/ping` with the storefront key when the server has it, else the treatment settings."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -163,9 +150,9 @@ def main() -> None:
             wrk(port, key, paths, options.connections, 3 if label.startswith("bare") else options.warmup)
         results = {}
         for label, (key, paths) in endpoints.items():
-            before = kept_lookups(port)
+            before = kept_reads(port)
             results[label] = wrk(port, key, paths, options.connections, options.seconds)
-            hits, misses = (now - then for now, then in zip(kept_lookups(port), before, strict=True))
+            hits, misses = (now - then for now, then in zip(kept_reads(port), before, strict=True))
             if hits + misses:
                 print(f"{label}: {hits / (hits + misses):.1%} of {hits + misses:,.0f} answers were kept")
         support_key, support_paths = endpoints["treatment at support (2 attributes)"]
