@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
-
 from recommender.experiments.sequential import DEFAULT_TUNING_N, always_valid_half_width
 from recommender.experiments.sufficient import ArmSummary
+from recommender.experiments.welch import normal_quantile
 
 _MAX_CUSTOMERS = 10**12
-
-
-def _z(probability: float) -> float:
-    """The standard normal quantile."""
-    return float(stats.norm.ppf(probability))
 
 
 def minimum_detectable_effect(
@@ -28,17 +22,28 @@ def minimum_detectable_effect(
     """Fixed: (z_{1-a/2} + z_power) se; always valid: half_width(se, N) + z_power se (absolute units)."""
     total = treatment.n + holdout.n
     spread = math.sqrt((treatment.variance_of_mean + holdout.variance_of_mean) * total)
-    return _detectable_at(total, spread, alpha, power, always_valid, tuning_n)
+    return _detectable_at(total, spread, alpha, _quantiles(alpha, power), always_valid, tuning_n)
+
+
+def _quantiles(alpha: float, power: float) -> tuple[float, float]:
+    """z_{1-a/2} and z_power, looked up once for a search over sizes."""
+    return normal_quantile(1.0 - alpha / 2.0), normal_quantile(power)
 
 
 def _detectable_at(
-    total: int, spread: float, alpha: float, power: float, always_valid: bool, tuning_n: float
+    total: int,
+    spread: float,
+    alpha: float,
+    quantiles: tuple[float, float],
+    always_valid: bool,
+    tuning_n: float,
 ) -> float:
     """The absolute effect detectable with the given power by `total` customers of per-sqrt(N) spread."""
+    z_level, z_power = quantiles
     standard_error = spread / math.sqrt(total)
     if always_valid:
-        return always_valid_half_width(standard_error, total, alpha, tuning_n) + _z(power) * standard_error
-    return (_z(1.0 - alpha / 2.0) + _z(power)) * standard_error
+        return always_valid_half_width(standard_error, total, alpha, tuning_n) + z_power * standard_error
+    return (z_level + z_power) * standard_error
 
 
 def customers_needed(
@@ -58,14 +63,15 @@ def customers_needed(
     spread = math.sqrt(treatment.variance / (1.0 - holdout_share) + holdout.variance / holdout_share)
     if spread == 0.0:
         return 2
+    quantiles = _quantiles(alpha, power)
     low, high = 2, 2
-    while _detectable_at(high, spread, alpha, power, always_valid, tuning_n) > effect:
+    while _detectable_at(high, spread, alpha, quantiles, always_valid, tuning_n) > effect:
         if high >= _MAX_CUSTOMERS:
             return None
         low, high = high, high * 2
     while low < high:
         middle = (low + high) // 2
-        if _detectable_at(middle, spread, alpha, power, always_valid, tuning_n) > effect:
+        if _detectable_at(middle, spread, alpha, quantiles, always_valid, tuning_n) > effect:
             low = middle + 1
         else:
             high = middle

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from recommender.experiments import power
 from recommender.experiments.power import customers_needed, minimum_detectable_effect
 from recommender.experiments.sequential import always_valid_interval
 from recommender.experiments.sufficient import ArmSummary
@@ -66,3 +67,15 @@ def test_customers_needed_for_the_target_reach_80_percent() -> None:
     rate = detection_rate(needed - n_h, n_h, 0.02 * 10.0, True, seed=53)
     print("always-valid customers needed", needed, "power there", rate)
     assert 0.77 <= rate <= 0.83
+
+
+def test_a_search_for_the_customers_needed_computes_its_quantiles_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bisection over sizes looks z_{1-a/2} and z_power up once, not at each size it tries."""
+    asked: list[float] = []
+    quantile = power.normal_quantile
+    monkeypatch.setattr(power, "normal_quantile", lambda p: asked.append(p) or quantile(p))
+    needed = customers_needed(ArmSummary(9_000, 10.0, 4.0), ArmSummary(1_000, 10.0, 4.0), 0.1, 0.001)
+    assert needed is not None and needed > 1_000_000
+    assert len(asked) == 2
