@@ -34,15 +34,16 @@ def simulated_arm(rng: np.random.Generator, effect: float) -> tuple[np.ndarray, 
 
 def increments_of(exposed: np.ndarray, x: np.ndarray, spend: np.ndarray) -> np.ndarray:
     """What the history query returns for an arm: each day's additions to n, sums of y, y^2, x, x^2, xy."""
-    rows: list[tuple[int, list[float]]] = [
-        (int(d), [1.0, 0.0, 0.0, v, v * v, 0.0]) for d, v in zip(exposed, x, strict=True)
-    ]
+    zeros = np.zeros(exposed.size)
+    exposures = np.column_stack([np.ones(exposed.size), zeros, zeros, x, x * x, zeros])
     running = np.cumsum(spend, axis=1)
     before = np.hstack([np.zeros((spend.shape[0], 1)), running[:, :-1]])
-    for customer, day in zip(*np.nonzero(spend), strict=True):
-        y, y0, cx = running[customer, day], before[customer, day], x[customer]
-        rows.append((int(day), [0.0, y - y0, y * y - y0 * y0, 0.0, 0.0, cx * (y - y0)]))
-    return daily_increments(rows, DAYS)
+    customer, day = np.nonzero(spend)
+    y, y0, cx = running[customer, day], before[customer, day], x[customer]
+    none = np.zeros(customer.size)
+    purchases = np.column_stack([none, y - y0, y * y - y0 * y0, none, none, cx * (y - y0)])
+    days = np.concatenate([exposed, day]).tolist()
+    return daily_increments(zip(days, np.vstack([exposures, purchases]).tolist(), strict=True), DAYS)
 
 
 def test_each_day_is_the_statistics_of_the_customers_exposed_by_then() -> None:
