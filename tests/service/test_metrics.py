@@ -45,8 +45,10 @@ def test_metrics_count_requests_of_both_server_processes(db) -> None:  # type: i
                     break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            for _ in range(200):  # new connections: the kernel spreads them over both processes
-                with httpx.Client(base_url=f"http://127.0.0.1:{port}") as fresh:
+            # A new connection a request (none kept alive): the kernel spreads them over both processes.
+            fresh = httpx.Client(base_url=client.base_url, limits=httpx.Limits(max_keepalive_connections=0))
+            with fresh:
+                for _ in range(200):
                     fresh.get("/v1/ping")
             text = client.get("/metrics").text
     finally:
