@@ -109,8 +109,8 @@ _OWNED_SEQUENCES = """SELECT s.relname, t.relname FROM pg_class s
     WHERE s.relkind = 'S' AND t.relnamespace = current_schema()::regnamespace"""
 
 
-def _truncate_all(engine: Engine) -> None:
-    """Empty every table of the schema and restart its ids, in one round trip.
+def _empty_all(engine: Engine) -> None:
+    """Empty every table of the schema and restart its ids: its sequences read, then one script sent.
 
     As TRUNCATE ... RESTART IDENTITY, but ten times quicker on tables this small (TRUNCATE makes new
     files for every table and index). Triggers and foreign keys are off for the emptying transaction
@@ -139,7 +139,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield Database(backend=request.param, url=url, engine=engine)
     finally:
         if request.param == "postgres":
-            _truncate_all(engine)
+            _empty_all(engine)
         engine.dispose()
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from service.config import Settings
 from service.db import create_db_engine
 from service.serving.read_cache import CHANNEL
-from tests.conftest import _truncate_all
+from tests.conftest import _empty_all
 
 pytestmark = pytest.mark.postgres
 NOW = "'2026-01-01T00:00:00Z'"
@@ -36,7 +36,7 @@ def engine(postgres_schema: str) -> Iterator[Engine]:
         for tenant in (1, 2):
             connection.execute(sa.text(TENANT), {"id": tenant, "name": f"t{tenant}"})
     yield engine
-    _truncate_all(engine)
+    _empty_all(engine)
     engine.dispose()
 
 
