@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import BigId, UTCDateTime, utcnow
@@ -32,7 +31,6 @@ class EngagementObservation(SQLModel, table=True):
         tenant_key("customer_id", "journey_phase"),
         owned_by("customer_id", "customers"),
         owned_by("run_id", "runs"),
-        sa.Index("ix_engagement_observations_tenant_id", "tenant_id"),
     )
 
     customer_id: int = Field(sa_type=BigId, primary_key=True)

@@ -58,7 +58,6 @@ class CustomerValue(SQLModel, table=True):
         tenant_key("customer_id"),
         owned_by("customer_id", "customers"),
         owned_by("run_id", "runs"),
-        sa.Index("ix_customer_values_tenant_id", "tenant_id"),
     )
 
     customer_id: int = Field(sa_type=BigId, primary_key=True)
