@@ -81,9 +81,9 @@ class Event(SQLModel, table=True):
         tenant_key(),
         owned_by("customer_id", "customers"),
         sa.UniqueConstraint("tenant_id", "event_id"),
-        sa.Index("ix_events_tenant_customer_time", "tenant_id", "customer_id", "occurred_at"),
-        # Serving reads the items a customer chose after the model's training read: a range of this index.
-        sa.Index("ix_events_customer_txid", "customer_id", "txid"),
+        # A customer's events: serving reads those after the model's training read (a range of txid);
+        # export, erasure, treatment and relationships read them all.
+        sa.Index("ix_events_tenant_customer_txid", "tenant_id", "customer_id", "txid"),
         # Experiment results merge-join a metric's events in customer order with the exposures, reading
         # only this index (weight included: a sum needs no visit to the table).
         sa.Index(
@@ -97,7 +97,8 @@ class Event(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=surrogate_id())
-    tenant_id: int = Field(sa_column=tenant_fk(primary_key=True))
+    # No reference to tenants of its own: the customer's is enough (migration 0023).
+    tenant_id: int = Field(sa_column=sa.Column(BigId, primary_key=True, nullable=False))
     customer_id: int = Field(sa_type=BigId)
     event_id: str = Field(max_length=200)
     type: str = Field(max_length=40)
