@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -188,6 +189,8 @@ def wait_until_served(port: int, tenant: Tenant, version: int, seconds: float = 
 
 def wrk(port: int, key: str, paths: list[str], connections: int, seconds: float) -> Load:
     """Drive random paths with wrk and parse its summary."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk (bench/serve.sh installs it when it can)")
     quoted = ",".join(f'"{p}"' for p in paths)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT % quoted)
