@@ -11,6 +11,17 @@ import sqlalchemy as sa
 
 from tests.conftest import PG_URL, _schema_url
 
+# Two tenants (ids 1 and 2), each with a customer (10 and 20) and an event of that customer (e-1, e-2).
+TWO_TENANTS = """
+INSERT INTO tenants (id, name, default_personalization_consent, default_profiling_consent, created_at)
+    VALUES (1, 'acme', true, true, '2026-01-01'), (2, 'globex', true, true, '2026-01-01');
+INSERT INTO customers (id, tenant_id, external_id, traits, consent_personalization, consent_profiling,
+    created_at, updated_at) VALUES (10, 1, 'c-1', '{}', true, true, '2026-01-01', '2026-01-01'),
+    (20, 2, 'c-2', '{}', true, true, '2026-01-01', '2026-01-01');
+INSERT INTO events (tenant_id, customer_id, event_id, type, weight, occurred_at)
+    VALUES (1, 10, 'e-1', 'purchase', 1.0, '2026-01-02'), (2, 20, 'e-2', 'purchase', 1.0, '2026-01-02')
+"""
+
 
 def run_statements(url: str, rows: str) -> None:
     """Run `;`-separated statements in one transaction."""

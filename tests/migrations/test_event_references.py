@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from service.migrate import alembic_config, upgrade
-from tests.migrations.conftest import run_statements
-
-ROWS = """
-INSERT INTO tenants (id, name, default_personalization_consent, default_profiling_consent, created_at)
-    VALUES (1, 'acme', true, true, '2026-01-01'), (2, 'globex', true, true, '2026-01-01');
-INSERT INTO customers (id, tenant_id, external_id, traits, consent_personalization, consent_profiling,
-    created_at, updated_at) VALUES (10, 1, 'c-1', '{}', true, true, '2026-01-01', '2026-01-01'),
-    (20, 2, 'c-2', '{}', true, true, '2026-01-01', '2026-01-01');
-INSERT INTO events (tenant_id, customer_id, event_id, type, weight, occurred_at)
-    VALUES (1, 10, 'e-1', 'purchase', 1.0, '2026-01-02'), (2, 20, 'e-2', 'purchase', 1.0, '2026-01-02')
-"""
+from tests.migrations.conftest import TWO_TENANTS, run_statements
 
 
 @pytest.fixture
-def engine(database_at: tuple[str, str]) -> sa.Engine:
+def engine(database_at: tuple[str, str]) -> Iterator[sa.Engine]:
     """An engine on a database migrated to head with two tenants' customers and events."""
     backend, url = database_at
     upgrade(url)
-    run_statements(url, ROWS)
+    run_statements(url, TWO_TENANTS)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     if backend == "sqlite":
         sa.event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys=ON"))
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def events_of(engine: sa.Engine) -> list[str]:
@@ -56,7 +49,6 @@ def test_a_deleted_tenant_takes_its_events_through_its_customers(engine: sa.Engi
     with engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM tenants WHERE id = 1"))
     assert events_of(engine) == ["e-2"]
-    engine.dispose()
 
 
 def test_the_downgrade_gives_back_the_reference_and_the_index(database_at: tuple[str, str]) -> None:

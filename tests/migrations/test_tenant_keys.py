@@ -7,16 +7,11 @@ import sqlalchemy as sa
 from alembic import command
 
 from service.migrate import alembic_config, upgrade
-from tests.migrations.conftest import run_statements
+from tests.migrations.conftest import TWO_TENANTS, run_statements
 
-ROWS = """
-INSERT INTO tenants (id, name, default_personalization_consent, default_profiling_consent, created_at)
-    VALUES (1, 'acme', true, true, '2026-01-01'), (2, 'globex', true, true, '2026-01-01');
-INSERT INTO customers (id, tenant_id, external_id, traits, consent_personalization, consent_profiling,
-    created_at, updated_at) VALUES (10, 1, 'c-1', '{}', true, true, '2026-01-01', '2026-01-01'),
-    (20, 2, 'c-2', '{}', true, true, '2026-01-01', '2026-01-01');
-INSERT INTO events (tenant_id, customer_id, event_id, type, weight, occurred_at)
-    VALUES (1, 10, 'e-1', 'purchase', 1.0, '2026-01-02'), (2, 20, 'e-2', 'purchase', 1.0, '2026-01-02');
+ROWS = (
+    TWO_TENANTS
+    + """;
 INSERT INTO preferences (tenant_id, customer_id, attribute, value, weight, source, updated_at)
     VALUES (1, 10, 'genre', 'jazz', 1.0, 'stated', '2026-01-02');
 INSERT INTO runs (id, tenant_id, kind, status, progress, params, requested_by, created_at)
@@ -29,6 +24,7 @@ INSERT INTO experiments (id, tenant_id, name, scope_kind, scope_key, holdout_sha
 INSERT INTO experiment_exposures (experiment_id, customer_id, tenant_id, arm, exposed_at)
     VALUES (3, 10, 1, 'holdout', '2026-01-02')
 """
+)
 COUNTED = ("customers", "events", "preferences", "customer_values", "experiment_exposures")
 
 
