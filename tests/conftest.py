@@ -84,12 +84,14 @@ def postgres_schema() -> Iterator[str]:
     admin.dispose()
 
 
-def own_tenant_ids(request: pytest.FixtureRequest) -> None:
+@pytest.fixture
+def tenant_ids_of_our_own(request: pytest.FixtureRequest) -> None:
     """On PostgreSQL, make the next tenant ids ones that no concurrent test session uses.
 
     The change notification channel is the database's, shared by every test schema in it, and other
     sessions' changes name their tenants 1, 2, ...: heard by this test's app, they would drop its kept
-    reads and answers. For autouse fixtures of suites that test kept state and name no tenant by id.
+    reads and answers. For tests of kept state that name no tenant by id, requested before the tenants
+    are made.
     """
     if "db" not in request.fixturenames:
         return

@@ -4,8 +4,6 @@ more the higher their number: c-39 spends most, c-0 least."""
 from __future__ import annotations
 
 import copy
-import secrets
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
@@ -13,14 +11,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from service.catalog.models import Attribute
 from service.db import session_scope
 from service.tenancy import repository as tenants
 from service.workloads.inline import score_now
-from tests.conftest import own_tenant_ids
+from tests.notifications import caught_up
 
 CUSTOMERS = 40
 CHANNELS = ["chat", "phone", "email", "video", "callback", "store"]
@@ -97,9 +94,8 @@ def score(db: Any, tenant: str = "acme") -> None:
 
 
 @pytest.fixture(autouse=True)
-def tenant_ids_of_our_own(request: pytest.FixtureRequest) -> None:
-    """Kept answers are not dropped by other test sessions' notifications (see own_tenant_ids)."""
-    own_tenant_ids(request)
+def kept_answers_undisturbed(tenant_ids_of_our_own: None) -> None:
+    """Kept answers are not dropped by other test sessions' notifications (see tenant_ids_of_our_own)."""
 
 
 @pytest.fixture
@@ -138,44 +134,6 @@ def signals(client: TestClient, shop: dict[str, Headers]) -> Callable[..., None]
 def rescore(db) -> Callable[[], None]:
     """Run another scoring run of acme."""
     return lambda: score(db)
-
-
-class Heard:
-    """Records the payloads the app's change listener passes on (a hearer beside the kept answers)."""
-
-    live = False
-
-    def __init__(self) -> None:
-        self.payloads: set[str] = set()
-
-    def notified(self, payload: str) -> None:
-        self.payloads.add(payload)
-
-    def reset(self, live: bool) -> None:
-        """Nothing kept here."""
-
-
-def caught_up(client: TestClient, db: Any) -> None:
-    """Wait until the app's listener has passed on every change notification committed so far.
-
-    PostgreSQL delivers notifications in commit order, so once a probe sent now is heard, every change
-    committed before it has reached the kept answers: the documented freshness window has passed.
-    """
-    serving = client.app.state.treatment_serving  # type: ignore[attr-defined]
-    if serving is None:
-        return
-    connections = client.app.state.model_cache.reads.connections  # type: ignore[attr-defined]
-    heard = getattr(client.app.state, "heard", None)
-    if heard is None:
-        heard = client.app.state.heard = Heard()
-        connections.tell(heard)
-    probe = f"p {secrets.token_hex(8)}"
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("SELECT pg_notify('tailorwise_serving', :probe)"), {"probe": probe})
-    deadline = time.monotonic() + 5
-    while probe not in heard.payloads and serving.answers.live:
-        assert time.monotonic() < deadline, "the change listener did not hear the probe"
-        time.sleep(0.005)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import service.treatment.customer_treatment as decision
-from tests.service.treatment.conftest import caught_up
+from tests.notifications import caught_up
 
 NO_PROFILING = {"traits": {}, "consent": {"personalization": True, "profiling": False}}
 

@@ -25,7 +25,8 @@ from service.treatment.plain_rows import (
     PlainRelationshipSettings,
     PlainTouchpoint,
 )
-from tests.service.treatment.conftest import START, SUPPORT, caught_up, event, post_events
+from tests.notifications import caught_up
+from tests.service.treatment.conftest import START, SUPPORT, event, post_events
 
 
 def live_serving(client: TestClient, db: Any) -> TreatmentServing:
