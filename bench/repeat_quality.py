@@ -39,6 +39,7 @@ from service.recommendations.training import (
     fit_serving,
     gate_path,
     hyperparameters_of,
+    split_lists,
 )
 from service.tailoring.models import TailoringSettings
 
@@ -79,8 +80,9 @@ def service_recommendations(
     settings, thresholds = Settings(), TailoringSettings(tenant_id=0)
     hyperparameters = hyperparameters_of(settings)
     inner = split_per_customer(data.events.customer_ids, data.events.times)
+    lists = split_lists(data, hyperparameters, inner)
     gate = gate_path(
-        data, hyperparameters, inner, thresholds.tau, thresholds.min_customers, settings.gate_bootstrap_rounds
+        data, inner, thresholds.tau, thresholds.min_customers, settings.gate_bootstrap_rounds, lists
     )
     model, popularity = fit_serving(data, hyperparameters)
     half_life = gate["half_life_days"]

@@ -155,8 +155,13 @@ def choose_path(
     min_customers: int = 30,
     rounds: int = BOOTSTRAP_ROUNDS,
     seed: int = 0,
+    split_lists: Recommender | None = None,
 ) -> PathDecision:
-    """Remembering serves if it beats every other list on all held-out choices; else today's gate decides."""
+    """Remembering serves if it beats every other list on all held-out choices; else today's gate decides.
+
+    `split_lists`, when the caller has them, are the lists fitted on `split.train` with these features
+    and hyperparameters (what fitting them here would give), so they are not fitted twice.
+    """
     customers = np.asarray(customer_ids).astype(str)
     items = np.asarray(item_ids).astype(str)
     moments = np.asarray(times, dtype=float)
@@ -169,17 +174,21 @@ def choose_path(
     }
     if len(relevant) < min_customers:
         return _too_little_data(relevant, min_customers, k, tau)
-    model = fit(
-        customers[train],
-        items[train],
-        values[train],
-        item_features=item_features,
-        user_features=user_features,
-        hyperparameters=hyperparameters,
-    )
     segments = customer_segments or {}
-    popularity = build_popularity(model.items, customers[train], items[train], values[train], segments)
-    recommender = Recommender(popularity, model)
+    if split_lists is None:
+        fitted = fit(
+            customers[train],
+            items[train],
+            values[train],
+            item_features=item_features,
+            user_features=user_features,
+            hyperparameters=hyperparameters,
+        )
+        popularity = build_popularity(fitted.items, customers[train], items[train], values[train], segments)
+        split_lists = Recommender(popularity, fitted)
+    recommender, model = split_lists, split_lists.model
+    if model is None:
+        raise ValueError("the split's lists need their trained model")
     repeat, half_life = _fit_repeat(
         model.users,
         model.items,

@@ -119,12 +119,16 @@ def fit_memory(data: TrainingData, model: TrainedModel, half_life_days: float) -
     )
 
 
-def split_metrics(data: TrainingData, hyperparameters: Hyperparameters, split: TimeSplit) -> dict[str, Any]:
+def split_lists(data: TrainingData, hyperparameters: Hyperparameters, split: TimeSplit) -> Recommender:
+    """The lists fitted on the split's training events, which the gate and the metrics both judge."""
+    model, popularity = fit_serving(data.subset(split.train), hyperparameters)
+    return Recommender(popularity, model)
+
+
+def split_metrics(data: TrainingData, split: TimeSplit, recommender: Recommender) -> dict[str, Any]:
     """Precision, recall and NDCG at K of the model, segment and popular lists on held-out items."""
     events = data.events
     train = split.train
-    model, popularity = fit_serving(data.subset(train), hyperparameters)
-    recommender = Recommender(popularity, model)
     seen = items_by_customer(events.customer_ids, events.item_ids, train)
     relevant = {
         c: items
@@ -178,12 +182,12 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     if data.events.customer_ids.size == 0:
         raise Conflict("No item events of customers who consented to profiling: nothing to train on.")
     split = split_per_customer(data.events.customer_ids, data.events.times)
-    progress(0.05, "gate: repeat, blend, one-to-one, segment and popular on the time split")
-    gate = gate_path(
-        data, hyperparameters, split, thresholds.tau, thresholds.min_customers, run.params["rounds"]
-    )
-    progress(0.35, f"gate chose {gate['path']}; metrics on the time split")
-    metrics = split_metrics(data, hyperparameters, split)
+    progress(0.05, "fitting the lists on the time split")
+    lists = split_lists(data, hyperparameters, split)
+    progress(0.15, "gate: repeat, blend, one-to-one, segment and popular on the time split")
+    gate = gate_path(data, split, thresholds.tau, thresholds.min_customers, run.params["rounds"], lists)
+    progress(0.45, f"gate chose {gate['path']}; metrics on the time split")
+    metrics = split_metrics(data, split, lists)
     progress(0.6, "training on all events")
     model, popularity = fit_serving(
         data,
@@ -233,12 +237,7 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
 
 
 def gate_path(
-    data: TrainingData,
-    hyperparameters: Hyperparameters,
-    split: TimeSplit,
-    tau: float,
-    min_customers: int,
-    rounds: int,
+    data: TrainingData, split: TimeSplit, tau: float, min_customers: int, rounds: int, lists: Recommender
 ) -> dict[str, Any]:
     """choose_path with the tenant's tailoring thresholds, as JSON: the path, every candidate, discovery's."""
     events = data.events
@@ -251,11 +250,11 @@ def gate_path(
         item_features=data.item_features,
         user_features=data.user_features,
         customer_segments=data.segments,
-        hyperparameters=hyperparameters,
         k=K,
         tau=tau,
         min_customers=min_customers,
         rounds=rounds,
+        split_lists=lists,
     )
     paths: dict[str, Any] = decision.to_dict()
     # The discovery gate's figures stay where they were (strategy, hit_rates, comparisons): `strategy`

@@ -7,7 +7,9 @@ import json
 import numpy as np
 
 from recommender.datasets import EventLog, bookstore_like, petrol_like, repeat_purchase_like
-from recommender.model import Hyperparameters
+from recommender.evaluation import split_per_customer
+from recommender.model import Hyperparameters, fit
+from recommender.ranking import Recommender, build_popularity
 from recommender.repeat import RepeatSettings
 from recommender.repeat_gate import Path, PathDecision, choose_path, split_last_basket, tune_half_life
 
@@ -91,3 +93,21 @@ def test_decision_records_every_candidate_as_json() -> None:
     assert recorded["path"] == decision.path.value
     assert recorded["discovery"]["strategy"] in ("one-to-one", "segment", "popular")
     assert 0 <= recorded["candidates"]["repeat"]["recall"]["low"] <= 1
+
+
+def test_lists_fitted_by_the_caller_decide_as_those_the_gate_fits() -> None:
+    log = bookstore_like(seed=3)
+    split = split_per_customer(log.customer_ids, log.times)
+    train = split.train
+    model = fit(
+        log.customer_ids[train],
+        log.item_ids[train],
+        log.weights[train],
+        item_features=log.item_features,
+        hyperparameters=QUICK,
+    )
+    popularity = build_popularity(
+        model.items, log.customer_ids[train], log.item_ids[train], log.weights[train], log.customer_segments
+    )
+    given = gate(log, split=split, split_lists=Recommender(popularity, model))
+    assert given.to_dict() == gate(log, split=split).to_dict()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from recommender import repeat_gate
 from recommender.datasets import bookstore_like, petrol_like, segment_like
 from service import cli
 from service.catalog.models import Attribute
 from service.db import session_scope
+from service.recommendations import training
 
 
 def test_bookstore_like_catalog_is_served_one_to_one(bookstore) -> None:
@@ -28,6 +32,23 @@ def test_bookstore_like_catalog_is_served_one_to_one(bookstore) -> None:
     answer = bookstore.recommend("c5")
     assert answer["strategy"] == "one-to-one" and answer["model_version"] == bookstore.version
     assert answer["reason"] == "The customer's own model ranking" and len(answer["items"]) == 10
+
+
+def test_a_run_fits_the_split_once_for_the_gate_and_the_metrics(open_shop, monkeypatch) -> None:
+    shop = open_shop(bookstore_like(seed=3), publish=False)
+    fits: list[int] = []
+    fit = training.fit
+
+    def counted_fit(customers: Any, *args: Any, **options: Any) -> Any:
+        fits.append(len(customers))
+        return fit(customers, *args, **options)
+
+    monkeypatch.setattr(training, "fit", counted_fit)
+    monkeypatch.setattr(repeat_gate, "fit", None)  # the gate judges the lists it is given
+    shop.publish()
+    events = len(shop.log.customer_ids)
+    assert len(fits) == 2 and fits[0] < events and fits[1] == events  # the split's, then all events'
+    assert shop.get(f"/v1/models/{shop.version}", "marketer").json()["strategy"] == "one-to-one"
 
 
 def test_petrol_like_catalog_is_served_popular(open_shop) -> None:
