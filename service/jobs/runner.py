@@ -60,6 +60,7 @@ def execute(
 ) -> bool:
     """Run one queued run to the end; results and the success status commit together.
 
+    The job's progress is stored with the run and, given `echo` (a CLI's progress bar), shown there too.
     `reclaim`: a retry of the run's own job may take it while it still says running. `retry`: a
     transient database error raises RetryLater instead of failing the run.
     """
@@ -72,6 +73,8 @@ def execute(
         session.expunge(run)
 
     def progress(fraction: float, message: str) -> None:
+        if echo is not None:
+            echo(fraction, message)
         with session_scope(engine) as progress_session:
             repository.update_running(
                 progress_session,

@@ -84,3 +84,25 @@ def test_runs_are_paged_newest_first(db, acme: int) -> None:
         assert [r.id for r in page.items] == [ids[2]] and page.next_cursor is not None
         rest = runs_page(session, acme, "training", page.next_cursor, 5)
         assert [r.id for r in rest.items] == [ids[1]] and rest.next_cursor is None
+
+
+def stepping(engine: Engine, run: Run, progress: runner.Progress) -> Callable[[Session], dict[str, Any]]:
+    """A job that reports each of many small steps."""
+    for step in range(1, 51):
+        progress(step / 50, f"step {step}/50")
+    return lambda session: {}
+
+
+def test_an_inline_run_moves_its_progress_bar_step_by_step(db, acme: int) -> None:
+    shown: list[tuple[float, str]] = []
+
+    def queue(session: Session, tenant_id: int) -> Run:
+        return repository.add(
+            session, Run(tenant_id=tenant_id, kind="scoring", params={}, requested_by="test")
+        )
+
+    def bar(_kind: str) -> Any:
+        return nullcontext(lambda fraction, message: shown.append((fraction, message)))
+
+    run_inline(db.engine, "acme", queue, stepping, bar, Settings(environment="test"))
+    assert shown == [(step / 50, f"step {step}/50") for step in range(1, 51)]
