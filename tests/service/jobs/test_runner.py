@@ -38,6 +38,11 @@ def failing(engine: Engine, run: Run, progress: runner.Progress) -> Callable[[Se
     raise ValueError("no data to score")
 
 
+def queue_scoring(session: Session, tenant_id: int) -> Run | None:
+    """Queue a scoring run, as the API would."""
+    return repository.add(session, Run(tenant_id=tenant_id, kind="scoring", params={}, requested_by="test"))
+
+
 def stored(db, run_id: int) -> Run:
     """The run as stored now."""
     with session_scope(db.engine) as session:
@@ -61,16 +66,11 @@ def test_a_failed_run_is_recorded_and_an_inline_run_raises(db, acme: int) -> Non
     run = stored(db, run_id)
     assert run.status == "failed" and run.error is not None and "ValueError" in run.error
 
-    def queue(session: Session, tenant_id: int) -> Run:
-        return repository.add(
-            session, Run(tenant_id=tenant_id, kind="scoring", params={}, requested_by="test")
-        )
-
     with pytest.raises(TailorwiseError, match="run failed"):
         run_inline(
             db.engine,
             "acme",
-            queue,
+            queue_scoring,
             failing,
             lambda _kind: nullcontext(lambda _f, _m: None),
             Settings(environment="test"),
@@ -96,13 +96,8 @@ def stepping(engine: Engine, run: Run, progress: runner.Progress) -> Callable[[S
 def test_an_inline_run_moves_its_progress_bar_step_by_step(db, acme: int) -> None:
     shown: list[tuple[float, str]] = []
 
-    def queue(session: Session, tenant_id: int) -> Run:
-        return repository.add(
-            session, Run(tenant_id=tenant_id, kind="scoring", params={}, requested_by="test")
-        )
-
     def bar(_kind: str) -> Any:
         return nullcontext(lambda fraction, message: shown.append((fraction, message)))
 
-    run_inline(db.engine, "acme", queue, stepping, bar, Settings(environment="test"))
+    run_inline(db.engine, "acme", queue_scoring, stepping, bar, Settings(environment="test"))
     assert shown == [(step / 50, f"step {step}/50") for step in range(1, 51)]
