@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -36,6 +37,8 @@ from service.tailoring.thresholds import effective_settings
 
 TRAINING = "training"
 K = 10
+# Each progress report is a write to the run; epochs of a small tenant take milliseconds each.
+EPOCH_REPORT_SECONDS = 0.5
 _METRIC_PATHS = {
     "model": ServingPath.PERSONAL,
     "segment": ServingPath.SEGMENT,
@@ -161,6 +164,19 @@ def _finite(number: float) -> float | None:
     return round(number, 6) if math.isfinite(number) else None
 
 
+def epoch_reports(progress: Progress) -> ProgressCallback:
+    """The full fit's epochs as run progress: the first at once, then one per EPOCH_REPORT_SECONDS."""
+    last = -math.inf
+
+    def report(epoch: int, epochs: int) -> None:
+        nonlocal last
+        if (now := time.monotonic()) - last >= EPOCH_REPORT_SECONDS:
+            last = now
+            progress(0.6 + 0.35 * epoch / epochs, f"epoch {epoch}/{epochs}")
+
+    return report
+
+
 def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Session], dict[str, Any]]:
     """Gate, evaluate and train on the tenant's events; the version is written only if all succeed."""
     hyperparameters = Hyperparameters(**run.params["hyperparameters"])
@@ -192,7 +208,7 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     model, popularity = fit_serving(
         data,
         hyperparameters,
-        lambda epoch, epochs: progress(0.6 + 0.35 * epoch / epochs, f"epoch {epoch}/{epochs}"),
+        epoch_reports(progress),
     )
     half_life = gate["half_life_days"]
     memory = fit_memory(data, model, math.inf if half_life is None else float(half_life))

@@ -143,3 +143,16 @@ def test_cli_trains_with_a_progress_bar(bookstore, settings, monkeypatch) -> Non
     assert "one-to-one" in result.output and "precision@10" in result.output
     unknown = CliRunner().invoke(cli.app, ["train", "--tenant", "nobody"])
     assert unknown.exit_code == 1 and "No tenant named 'nobody'" in unknown.output
+
+
+def test_epochs_are_reported_at_most_every_half_second(monkeypatch) -> None:
+    reported: list[str] = []
+    report = training.epoch_reports(lambda _fraction, message: reported.append(message))
+    for epoch in range(1, 31):
+        report(epoch, 30)
+    assert reported == ["epoch 1/30"]  # the rest came within the interval
+    monkeypatch.setattr(training, "EPOCH_REPORT_SECONDS", 0.0)
+    every = training.epoch_reports(lambda _fraction, message: reported.append(message))
+    for epoch in range(1, 31):
+        every(epoch, 30)
+    assert reported[1:] == [f"epoch {epoch}/30" for epoch in range(1, 31)]
