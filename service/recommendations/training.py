@@ -177,6 +177,40 @@ def epoch_reports(progress: Progress) -> ProgressCallback:
     return report
 
 
+@dataclass(frozen=True)
+class Learned:
+    """What a training run learns from a tenant's events: the gate's verdict, the metrics, the models."""
+
+    gate: dict[str, Any]
+    metrics: dict[str, Any]
+    model: TrainedModel
+    popularity: PopularityTable
+    memory: RepeatModel
+
+
+def learn(
+    data: TrainingData,
+    hyperparameters: Hyperparameters,
+    tau: float,
+    min_customers: int,
+    rounds: int,
+    progress: Progress,
+) -> Learned:
+    """Gate and measure on a per-customer time split, then fit what serves on all events."""
+    split = split_per_customer(data.events.customer_ids, data.events.times)
+    progress(0.05, "fitting the lists on the time split")
+    lists = split_lists(data, hyperparameters, split)
+    progress(0.15, "gate: repeat, blend, one-to-one, segment and popular on the time split")
+    gate = gate_path(data, split, tau, min_customers, rounds, lists)
+    progress(0.45, f"gate chose {gate['path']}; metrics on the time split")
+    metrics = split_metrics(data, split, lists)
+    progress(0.6, "training on all events")
+    model, popularity = fit_serving(data, hyperparameters, epoch_reports(progress))
+    half_life = gate["half_life_days"]
+    memory = fit_memory(data, model, math.inf if half_life is None else float(half_life))
+    return Learned(gate, metrics, model, popularity, memory)
+
+
 def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Session], dict[str, Any]]:
     """Gate, evaluate and train on the tenant's events; the version is written only if all succeed."""
     hyperparameters = Hyperparameters(**run.params["hyperparameters"])
@@ -197,21 +231,10 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         )
     if data.events.customer_ids.size == 0:
         raise Conflict("No item events of customers who consented to profiling: nothing to train on.")
-    split = split_per_customer(data.events.customer_ids, data.events.times)
-    progress(0.05, "fitting the lists on the time split")
-    lists = split_lists(data, hyperparameters, split)
-    progress(0.15, "gate: repeat, blend, one-to-one, segment and popular on the time split")
-    gate = gate_path(data, split, thresholds.tau, thresholds.min_customers, run.params["rounds"], lists)
-    progress(0.45, f"gate chose {gate['path']}; metrics on the time split")
-    metrics = split_metrics(data, split, lists)
-    progress(0.6, "training on all events")
-    model, popularity = fit_serving(
-        data,
-        hyperparameters,
-        epoch_reports(progress),
+    learned = learn(
+        data, hyperparameters, thresholds.tau, thresholds.min_customers, run.params["rounds"], progress
     )
-    half_life = gate["half_life_days"]
-    memory = fit_memory(data, model, math.inf if half_life is None else float(half_life))
+    gate, model, popularity = learned.gate, learned.model, learned.popularity
     features = {
         "item_attributes": tailored,
         "item_features": len({token for tokens in data.item_features.values() for token in tokens}),
@@ -228,8 +251,8 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         strategy=str(gate["path"]),
         artifact=model.save(),
         popularity=popularity.save(),
-        memory=memory.save(),
-        metrics=metrics,
+        memory=learned.memory.save(),
+        metrics=learned.metrics,
         gate=gate,
         features=features,
         params=run.params,
