@@ -19,8 +19,12 @@ _SCORING_CHUNK = 1024
 ProgressCallback = Callable[[int, int], None]
 
 
+# Past this many ids, positions() searches in numpy instead of looking each id up in a dict.
+ARRAY_LOOKUP = 64
+
+
 class IdMap:
-    """External ids (strings) and their internal positions, in sorted order."""
+    """External ids (strings without NUL) and their internal positions, in sorted order."""
 
     def __init__(self, ids: Iterable[str]) -> None:
         self.ids = np.asarray(list(ids), dtype=str)
@@ -28,13 +32,17 @@ class IdMap:
         self._positions = {value: position for position, value in enumerate(self._ids)}
         if len(self._positions) != self.ids.size:
             raise ValueError("ids must be unique")
+        self._search: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of(cls, *id_groups: Iterable[str]) -> IdMap:
         """The sorted union of the given ids."""
         values: set[str] = set()
         for group in id_groups:
-            values.update(str(value) for value in group)
+            if isinstance(group, np.ndarray):  # an event column: each distinct id converted once
+                values.update(np.unique(group.astype(str)).tolist())
+            else:
+                values.update(str(value) for value in group)
         return cls(sorted(values))
 
     def __len__(self) -> int:
@@ -54,7 +62,20 @@ class IdMap:
 
     def positions(self, external_ids: Iterable[str]) -> np.ndarray:
         """Internal positions of external ids, -1 where unknown."""
+        if isinstance(external_ids, np.ndarray) and external_ids.size > ARRAY_LOOKUP:
+            return self._array_positions(external_ids.astype(str))
         return np.fromiter((self._positions.get(str(value), -1) for value in external_ids), dtype=np.int64)
+
+    def _array_positions(self, wanted: np.ndarray) -> np.ndarray:
+        """positions() of a long array, by binary search over the ids in order, in numpy."""
+        if self._search is None:
+            order = np.argsort(self.ids, kind="stable")
+            self._search = self.ids[order], order
+        ordered, order = self._search
+        if ordered.size == 0:
+            return np.full(wanted.shape, -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(ordered, wanted), ordered.size - 1)
+        return np.where(ordered[at] == wanted, order[at], -1).astype(np.int64)
 
     def known_positions(self, external_ids: Iterable[str]) -> set[int]:
         """The positions of those external ids that are known (plain Python: cheap for a request's few)."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from recommender.model import Hyperparameters, IdMap, TrainedModel, fit
+from recommender.model import ARRAY_LOOKUP, Hyperparameters, IdMap, TrainedModel, fit
 
 FAST = Hyperparameters(no_components=8, epochs=20)
 
@@ -194,3 +196,24 @@ def test_fit_rejects_empty_or_mismatched_events() -> None:
         fit(np.array(["a", "b"]), np.array(["x"]))
     with pytest.raises(ValueError, match="positive weight"):
         fit(np.array(["a"]), np.array(["x"]), np.array([0.0]))
+
+
+# External ids hold no NUL (the service refuses it; numpy's strings would drop a trailing one).
+id_texts = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(id_texts, unique=True, max_size=30), st.lists(id_texts, min_size=65, max_size=200))
+def test_a_long_array_is_looked_up_as_each_id_is(known: list[str], wanted: list[str]) -> None:
+    ids = IdMap(known)  # in the order given, not sorted
+    array = np.asarray(wanted + known, dtype=object)
+    one_by_one = np.array([ids._positions.get(value, -1) for value in array.tolist()], dtype=np.int64)
+    assert array.size > ARRAY_LOOKUP
+    assert np.array_equal(ids.positions(array), one_by_one)
+    assert np.array_equal(ids.positions(array.astype(str)), one_by_one)
+
+
+def test_ids_of_event_columns_are_their_sorted_distinct_strings() -> None:
+    column = np.array([3, 1, 3, 2, 1] * 30, dtype=object)
+    assert IdMap.of(column, ["0"]) == IdMap(["0", "1", "2", "3"])
+    assert IdMap.of(np.array([], dtype=str)) == IdMap([])
