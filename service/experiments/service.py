@@ -28,6 +28,11 @@ from service.schemas import Page
 from service.treatment import repository as treatment
 
 
+def new_salt() -> str:
+    """A random salt for an experiment's hash: each experiment splits customers its own way."""
+    return secrets.token_hex(8)
+
+
 def scope_key(kind: str, target: str | None) -> str:
     """One string per scope: `attribute:genre`, `touchpoint:support`, `recommendations`, `global`."""
     return kind if target is None else f"{kind}:{target}"
@@ -95,7 +100,7 @@ def create(
             scope_key=key,
             holdout_share=body.holdout_share,
             assignment=body.assignment,
-            salt=secrets.token_hex(8),
+            salt=new_salt(),
             goal=body.goal.model_dump(mode="json"),
             guardrails=[g.model_dump(mode="json") for g in body.guardrails],
             auto_stop=body.auto_stop,
