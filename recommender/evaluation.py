@@ -180,6 +180,27 @@ class GateDecision:
         }
 
 
+def fitted_lists(
+    customers: np.ndarray,
+    items: np.ndarray,
+    values: np.ndarray,
+    item_features: Mapping[str, Sequence[str]] | None,
+    user_features: Mapping[str, Mapping[str, float]] | None,
+    segments: Mapping[str, str],
+    hyperparameters: Hyperparameters,
+) -> Recommender:
+    """LightFM and the segment and popular lists fitted on these events, over one item catalog."""
+    model = fit(
+        customers,
+        items,
+        values,
+        item_features=item_features,
+        user_features=user_features,
+        hyperparameters=hyperparameters,
+    )
+    return Recommender(build_popularity(model.items, customers, items, values, segments), model)
+
+
 def choose_strategy(
     customer_ids: ArrayLike,
     item_ids: ArrayLike,
@@ -213,19 +234,10 @@ def choose_strategy(
     enough_events = float(np.mean(events_per_customer >= min_events_per_customer))
     if len(relevant) < min_customers or enough_events < 0.5:
         return _too_little_data(relevant, enough_events, min_customers, min_events_per_customer, k, tau)
-    model = fit(
-        customers[train],
-        items[train],
-        values[train],
-        item_features=item_features,
-        user_features=user_features,
-        hyperparameters=hyperparameters,
-    )
-    popularity = build_popularity(
-        model.items, customers[train], items[train], values[train], customer_segments
-    )
-    recommender = Recommender(popularity, model)
     segments = customer_segments or {}
+    recommender = fitted_lists(
+        customers[train], items[train], values[train], item_features, user_features, segments, hyperparameters
+    )
     hits = held_out_hits(recommender, relevant, seen if exclude_seen else {}, segments, k)
     return decide(hits, tau=tau, rounds=rounds, seed=seed)
 

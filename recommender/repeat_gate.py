@@ -17,12 +17,13 @@ from recommender.evaluation import (
     TimeSplit,
     compare_rankings,
     decide,
+    fitted_lists,
     held_out_hits,
     held_out_items,
     items_by_customer,
 )
-from recommender.model import Hyperparameters, IdMap, fit
-from recommender.ranking import ItemFilter, Recommender, ServingPath, build_popularity
+from recommender.model import Hyperparameters, IdMap
+from recommender.ranking import ItemFilter, Recommender, ServingPath
 from recommender.repeat import HALF_LIFE_GRID_DAYS, RepeatModel, RepeatSettings, blend_lists
 from recommender.stats import BOOTSTRAP_ROUNDS, Interval, bootstrap_mean, bootstrap_ratio
 
@@ -176,16 +177,15 @@ def choose_path(
         return _too_little_data(relevant, min_customers, k, tau)
     segments = customer_segments or {}
     if split_lists is None:
-        fitted = fit(
+        split_lists = fitted_lists(
             customers[train],
             items[train],
             values[train],
-            item_features=item_features,
-            user_features=user_features,
-            hyperparameters=hyperparameters,
+            item_features,
+            user_features,
+            segments,
+            hyperparameters,
         )
-        popularity = build_popularity(fitted.items, customers[train], items[train], values[train], segments)
-        split_lists = Recommender(popularity, fitted)
     recommender, model = split_lists, split_lists.model
     if model is None:
         raise ValueError("the split's lists need their trained model")

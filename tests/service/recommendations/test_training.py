@@ -44,7 +44,7 @@ def test_a_run_fits_the_split_once_for_the_gate_and_the_metrics(open_shop, monke
         return fit(customers, *args, **options)
 
     monkeypatch.setattr(training, "fit", counted_fit)
-    monkeypatch.setattr(repeat_gate, "fit", None)  # the gate judges the lists it is given
+    monkeypatch.setattr(repeat_gate, "fitted_lists", None)  # the gate judges the lists it is given
     shop.publish()
     events = len(shop.log.customer_ids)
     assert len(fits) == 2 and fits[0] < events and fits[1] == events  # the split's, then all events'
