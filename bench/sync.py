@@ -1,17 +1,20 @@
 """Customer sync: 100,000 customers as NDJSON over HTTP into PostgreSQL vs a raw psycopg COPY + upsert.
 
-Run: .venv/bin/python bench/sync.py [--customers 100000] [--batch 10000]
+Run: .venv/bin/python bench/sync.py [--customers 100000] [--batch 10000] [--shuffled]
 
 Creates a throwaway database (dropped at the end) and serves the app with uvicorn on a free loopback
 port. Batch by batch, it posts the customers as NDJSON to POST /v1/sync/customers for one tenant,
 then loads the same rows for a second tenant of the same table with psycopg COPY into a temporary
 table and one INSERT ... ON CONFLICT; interleaving keeps both paths under the same machine load.
+Rows come sorted by external_id, as a CRM's export by key does (the API then merges each batch in
+parts while it reads it); `--shuffled` sends each batch in a random order instead, to both paths.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -120,11 +123,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--shuffled", action="store_true", help="each batch's rows in a random order")
     args = parser.parse_args()
     rows = make_rows(args.customers)
+    if args.shuffled:
+        shuffle = random.Random(1).shuffle
+        batches = [rows[start : start + args.batch] for start in range(0, len(rows), args.batch)]
+        for batch in batches:
+            shuffle(batch)
+        rows = [r for batch in batches for r in batch]
     bodies = ndjson_batches(rows, args.batch)
     size = sum(len(orjson.dumps(r["traits"])) for r in rows) / len(rows)
-    print(f"{args.customers} customers, {size:.0f} bytes of traits each, batches of {args.batch}")
+    order = "in random order" if args.shuffled else "sorted by key"
+    print(f"{args.customers} customers, {size:.0f} bytes of traits each, batches of {args.batch} {order}")
     api = raw = 0.0
     with fresh_postgres() as url:
         key = create_tenant_key(url, "api", "crm")

@@ -1,121 +1,28 @@
-"""PostgreSQL fast path of the customer merge: COPY into a temporary table, then set-based SQL."""
+"""PostgreSQL fast path of the customer merge: rows COPYed into staging, merged part by part if sorted."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import ExitStack
 from types import TracebackType
 
 import orjson
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from service.bulk.copy_format import copy_text
 from service.bulk.driver import driver_connection
-from service.bulk.lww import MergeCounts
+from service.bulk.lww import MergeCounts, Winners
 from service.db import utcnow
+from service.sync.merge_repository import Merge, Upsert
 from service.sync.rows import CustomerRow
 
-FLUSH_ROWS = 2_000
+# A batch in key order is merged in parts, each sent to the server while the next is read; parts end
+# between two keys, so every version of a customer lands in one part. The first parts are small, so the
+# server starts early; each is as long as all before it, up to PART_ROWS.
+FIRST_PART_ROWS = 250
+PART_ROWS = 2_000
+# Every this many rows read, those not yet staged are written to the COPY, unless an upsert is running.
+SLICE_ROWS = 125
 BACKSLASH = "\\"
-
-# The staging tables live as long as the pooled connection (each commit empties them), all set up in
-# one round trip; what an earlier batch of the same transaction left is deleted. Their notices
-# ("already exists") are not sent; compiling the merge's plans costs more than running them.
-STAGE = """SET LOCAL client_min_messages = warning; SET LOCAL jit = off;
-CREATE TEMPORARY TABLE IF NOT EXISTS sync_customer_rows (
-    line integer NOT NULL, external_id text NOT NULL, traits jsonb NOT NULL,
-    consent_personalization boolean NOT NULL, consent_profiling boolean NOT NULL,
-    preferences jsonb, source_updated_at timestamptz NOT NULL
-) ON COMMIT DELETE ROWS;
-CREATE TEMPORARY TABLE IF NOT EXISTS sync_customer_applied (
-    id bigint NOT NULL, external_id text NOT NULL, created boolean NOT NULL
-) ON COMMIT DELETE ROWS;
-DELETE FROM sync_customer_rows; DELETE FROM sync_customer_applied"""
-COPY = "COPY sync_customer_rows FROM STDIN"
-DROP_LOSERS = sa.text(
-    "DELETE FROM sync_customer_rows s USING unnest(CAST(:lines AS integer[])) AS l(line)"
-    " WHERE s.line = l.line"
-)
-# The customers' feed columns take their defaults on insert and on update (this transaction's id and
-# the feed sequence's next number), so the upsert itself moves every written customer to the feed's
-# head. With preferences in the batch, the written customers are kept to replace theirs.
-UPSERT = """
-WITH changed AS (
-    INSERT INTO customers AS c (tenant_id, external_id, traits, consent_personalization,
-        consent_profiling, source_updated_at, created_at, updated_at)
-    SELECT :tenant_id, external_id, traits, consent_personalization, consent_profiling,
-        source_updated_at, :now, :now
-    FROM sync_customer_rows {order}
-    ON CONFLICT (tenant_id, external_id) DO UPDATE SET
-        traits = excluded.traits,
-        consent_personalization = excluded.consent_personalization,
-        consent_profiling = excluded.consent_profiling,
-        source_updated_at = excluded.source_updated_at,
-        updated_at = excluded.updated_at,
-        feed_txid = excluded.feed_txid,
-        feed_seq = excluded.feed_seq
-    WHERE c.source_updated_at IS NULL OR c.source_updated_at < excluded.source_updated_at
-        OR (c.source_updated_at = excluded.source_updated_at
-            AND (c.traits, c.consent_personalization, c.consent_profiling) IS DISTINCT FROM
-                (excluded.traits, excluded.consent_personalization, excluded.consent_profiling))
-    RETURNING c.id, c.external_id, c.xmax = 0 AS created
-){kept}
-SELECT count(*) FILTER (WHERE created), count(*) FROM changed
-"""
-KEPT = """, applied AS (
-    INSERT INTO sync_customer_applied SELECT * FROM changed
-)"""
-# Rows are upserted in key order, so that concurrent batches lock shared customers in the same order;
-# a batch that arrived sorted needs no sort.
-UPSERTS = {
-    (in_order, keep): sa.text(
-        UPSERT.format(order="" if in_order else 'ORDER BY external_id COLLATE "C"', kept=KEPT if keep else "")
-    )
-    for in_order in (True, False)
-    for keep in (True, False)
-}
-PREFERENCES_CHANGED = sa.text("""
-WITH changed AS (
-    UPDATE customers u SET updated_at = :now, feed_txid = DEFAULT, feed_seq = DEFAULT
-    WHERE u.tenant_id = :tenant_id AND u.id IN (
-        SELECT c.id
-        FROM sync_customer_rows s
-        JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
-        WHERE c.source_updated_at = s.source_updated_at AND s.preferences IS NOT NULL
-            AND NOT EXISTS (SELECT FROM sync_customer_applied a WHERE a.external_id = s.external_id)
-            AND s.preferences IS DISTINCT FROM COALESCE((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'attribute', p.attribute, 'value', p.value, 'weight', p.weight, 'source', p.source)
-                    ORDER BY p.attribute COLLATE "C", p.value COLLATE "C")
-                FROM preferences p WHERE p.tenant_id = :tenant_id AND p.customer_id = c.id), '[]'::jsonb)
-    )
-    RETURNING u.id, u.external_id, false
-), applied AS (
-    INSERT INTO sync_customer_applied SELECT * FROM changed
-)
-SELECT count(*) FROM changed
-""")
-SAME_VERSION = sa.text("""
-SELECT count(*) FROM sync_customer_rows s
-JOIN customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
-WHERE c.source_updated_at = s.source_updated_at
-""")
-REPLACE_PREFERENCES = (
-    sa.text("""
-    DELETE FROM preferences p USING sync_customer_applied a, sync_customer_rows s
-    WHERE p.tenant_id = :tenant_id AND p.customer_id = a.id
-        AND s.external_id = a.external_id AND s.preferences IS NOT NULL
-    """),
-    sa.text("""
-    INSERT INTO preferences (tenant_id, customer_id, attribute, value, weight, source, updated_at)
-    SELECT :tenant_id, a.id, e.attribute, e.value, e.weight, e.source, :now
-    FROM sync_customer_applied a
-    JOIN sync_customer_rows s ON s.external_id = a.external_id
-    CROSS JOIN LATERAL jsonb_to_recordset(s.preferences)
-        AS e(attribute text, value text, weight double precision, source text)
-    """),
-)
 
 
 def copy_line(line: int, row: CustomerRow) -> str:
@@ -132,8 +39,19 @@ def copy_line(line: int, row: CustomerRow) -> str:
     )
 
 
+def part_end(start: int) -> int:
+    """Where a part starting at this row ends: as long as all parts before it, within the bounds."""
+    return start + min(PART_ROWS, max(FIRST_PART_ROWS, start))
+
+
 class CustomerCopy:
-    """Customer rows streamed into a temporary table while the body arrives, merged in a few statements."""
+    """Customer rows staged by COPY and merged by last writer wins.
+
+    While the rows arrive in key order, each full part is upserted on the server as the next part is
+    read and streamed into the COPY, so parsing and merging overlap, and customers are still locked in
+    key order. The first row out of order undoes those parts (back to a savepoint): the whole batch is
+    then merged at the end in one statement sorted by key, as an unsorted batch always is.
+    """
 
     def __init__(self, session: Session, tenant_id: int) -> None:
         self.session = session
@@ -142,62 +60,96 @@ class CustomerCopy:
         self.with_preferences = False
         self.in_order = True
         self._last = ""
-        self._buffer: list[str] = []
-        self._stack = ExitStack()
+        self._lines: list[str] = []
+        self._copied = 0
+        self._next_slice = SLICE_ROWS
+        self._part_start = 0
+        self._part_end = part_end(0)
+        self._part_first_line = 0
+        self._part_winners = Winners()
+        self._part_preferences = False
+        self._parts_sent = 0
+        self._created = 0
+        self._written = 0
 
     def __enter__(self) -> CustomerCopy:
-        """Create the temporary tables and open the COPY."""
-        connection = driver_connection(self.session)
-        cursor = self._stack.enter_context(connection.cursor())
-        cursor.execute(STAGE)
-        self._copy = self._stack.enter_context(cursor.copy(COPY))
+        """Set up the staging tables."""
+        self._merge = Merge(driver_connection(self.session), self.tenant_id, utcnow())
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        """End the COPY (aborted on error) if merge did not."""
-        self._stack.__exit__(kind, error, trace)
+        """End what is still open on the connection and free the cursors."""
+        self._merge.close(kind, error, trace)
 
     def add(self, line: int, row: CustomerRow) -> None:
-        """Stage one row."""
-        self._buffer.append(copy_line(line, row))
+        """Stage one row; a sorted batch sends its parts on as they fill."""
+        key = row.external_id
+        if self.in_order:
+            if key < self._last:
+                self._lose_order()
+            elif key != self._last and len(self._lines) >= self._part_end:
+                self._send_part()
+        if self.in_order:
+            if len(self._lines) == self._part_start:
+                self._part_first_line = line
+            self._part_winners.offer(key, row.source_updated_at, line)
+            self._part_preferences = self._part_preferences or row.preferences is not None
+        self._lines.append(copy_line(line, row))
+        self._last = key
         self.staged += 1
-        self.in_order = self.in_order and row.external_id >= self._last
-        self._last = row.external_id
         self.with_preferences = self.with_preferences or row.preferences is not None
-        if len(self._buffer) >= FLUSH_ROWS:
-            self._flush()
+        if len(self._lines) >= self._next_slice:
+            self._next_slice = len(self._lines) + SLICE_ROWS
+            self._stream()
 
-    def _flush(self) -> None:
-        """Send the buffered rows."""
-        if self._buffer:
-            self._copy.write("".join(self._buffer))
-            self._buffer.clear()
+    def _stream(self) -> None:
+        """Write the rows read so far into the COPY, unless an upsert is still running on the server."""
+        if self._merge.busy():
+            return
+        self._tally(*self._merge.collect())
+        self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Write the rows not yet staged into the COPY."""
+        self._merge.write(self._lines[self._copied :])
+        self._copied = len(self._lines)
+
+    def _tally(self, created: int, written: int) -> None:
+        """Count what a part did."""
+        self._created += created
+        self._written += written
+
+    def _part(self) -> Upsert:
+        """The part being read, as an upsert in key order."""
+        return Upsert(self._part_first_line, self._part_winners.losers, True, self._part_preferences)
+
+    def _send_part(self) -> None:
+        """Stage the part read and send its upsert; the next part starts."""
+        self._tally(*self._merge.collect())
+        self._write_pending()
+        self._merge.send(self._part(), first_part=self._parts_sent == 0)
+        self._parts_sent += 1
+        self._part_start = len(self._lines)
+        self._part_end = part_end(self._part_start)
+        self._part_winners = Winners()
+        self._part_preferences = False
+
+    def _lose_order(self) -> None:
+        """A row out of key order: undo the parts merged so far; everything merges at the end."""
+        self.in_order = False
+        if self._parts_sent:
+            self._merge.restart()
+            self._copied = self._created = self._written = 0
 
     def merge(self, losers: Sequence[int]) -> MergeCounts:
-        """Upsert the winners by last writer wins, replace their preferences, record the changes."""
-        self._flush()
-        self._stack.close()
-        params = {"tenant_id": self.tenant_id, "now": utcnow()}
-        execute = self.session.execute
-        if losers:
-            execute(DROP_LOSERS, {"lines": list(losers)})
-        upsert = UPSERTS[self.in_order, self.with_preferences]
-        created, written = execute(upsert, params).one()
+        """Merge what is left (every staged row but the losers if the batch was not sorted), then count."""
+        self._tally(*self._merge.collect())
+        self._write_pending()
+        if self.in_order:
+            self._tally(*self._merge.upsert(self._part()))
+        else:
+            self._tally(*self._merge.upsert(Upsert(0, list(losers), False, self.with_preferences)))
         winners = self.staged - len(losers)
-        same = written
-        if written < winners:
-            if self.with_preferences:
-                written += execute(PREFERENCES_CHANGED, params).scalar_one()
-            same = execute(SAME_VERSION, params).scalar_one()
-        if self.with_preferences:
-            for statement in REPLACE_PREFERENCES:
-                execute(statement, params)
-        unchanged = same - written
-        return MergeCounts(
-            created=created,
-            updated=written - created,
-            unchanged=unchanged,
-            stale=winners - written - unchanged,
-        )
+        return self._merge.finish(self._created, self._written, winners, self.with_preferences)
