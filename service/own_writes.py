@@ -21,10 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-CHANNEL = "tailorwise_serving"
 OWN_WRITE = "w"
 MARKER_SECONDS = 5.0
-_NOTIFY = sa.text("SELECT pg_notify(:channel, :payload)")
+_NOTIFY = sa.text("SELECT pg_notify(tailorwise_channel(), :payload)")
 _WROTE = "tailorwise_wrote"
 
 
@@ -111,7 +110,7 @@ def mark_before_commit(session: Session, engine: Engine) -> Marked | None:
     payload = f"{OWN_WRITE} {_prefix}-{next(_count)}"
     for own in owners:
         own.expect(payload)
-    session.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
+    session.execute(_NOTIFY, {"payload": payload})
     return owners, payload
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -82,26 +81,6 @@ def postgres_schema() -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
-
-
-@pytest.fixture
-def tenant_ids_of_our_own(request: pytest.FixtureRequest) -> None:
-    """On PostgreSQL, make the next tenant ids ones that no concurrent test session uses.
-
-    The change notification channel is the database's, shared by every test schema in it, and other
-    sessions' changes name their tenants 1, 2, ...: heard by this test's app, they would drop its kept
-    reads and answers. For tests of kept state that name no tenant by id, requested before the tenants
-    are made.
-    """
-    if "db" not in request.fixturenames:
-        return
-    db = request.getfixturevalue("db")
-    if db.backend == "postgres":
-        start = 1_000_000 + secrets.randbelow(1_000_000_000)
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), :n)"), {"n": start}
-            )
 
 
 # The sequences owned by columns of the schema's tables (serial and identity ids), with their tables.

@@ -41,7 +41,7 @@ def caught_up(client: TestClient, db: Any) -> None:
         reads.connections.tell(heard)
     probe = f"p {secrets.token_hex(8)}"
     with db.engine.begin() as connection:
-        connection.execute(sa.text("SELECT pg_notify('tailorwise_serving', :probe)"), {"probe": probe})
+        connection.execute(sa.text("SELECT pg_notify(tailorwise_channel(), :probe)"), {"probe": probe})
     deadline = time.monotonic() + 5
     while probe not in heard.payloads and reads.kept.live:
         assert time.monotonic() < deadline, "the change listener did not hear the probe"

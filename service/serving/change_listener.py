@@ -11,8 +11,9 @@ from select import POLLIN, poll
 from typing import Any, Protocol
 
 import psycopg
+from psycopg import sql
 
-from service.serving.read_cache import CHANNEL, PROBE
+from service.serving.read_cache import PROBE
 
 logger = logging.getLogger("tailorwise.serving")
 
@@ -98,10 +99,10 @@ class ChangeListener:
         while True:
             try:
                 async with await self._connect(LISTENER_NAME) as connection:
-                    await connection.execute(f"LISTEN {CHANNEL}")
+                    channel = await self._listen_to_channel(connection)
                     self._unheard.register(connection.fileno(), POLLIN)
                     while True:
-                        await self._hear_for_a_while(connection, kept)
+                        await self._hear_for_a_while(connection, channel, kept)
             except Exception as error:  # whatever ends the listening, nothing is kept without it
                 if kept.live:
                     logger.warning("lost change notifications (%s): every request reads until back", error)
@@ -110,8 +111,17 @@ class ChangeListener:
                 self._unheard = poll()
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
+    @staticmethod
+    async def _listen_to_channel(connection: psycopg.AsyncConnection[tuple[Any, ...]]) -> str:
+        """LISTEN on the channel this schema's triggers notify (each schema has its own); its name."""
+        found = await (await connection.execute("SELECT tailorwise_channel()")).fetchone()
+        assert found is not None
+        channel = str(found[0])
+        await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        return channel
+
     async def _hear_for_a_while(
-        self, connection: psycopg.AsyncConnection[tuple[Any, ...]], kept: Hearer
+        self, connection: psycopg.AsyncConnection[tuple[Any, ...]], channel: str, kept: Hearer
     ) -> None:
         """Pass on notifications for LISTEN_PING_SECONDS, checking that a probe sent first comes back.
 
@@ -121,7 +131,7 @@ class ChangeListener:
         """
         probe = f"{PROBE} {secrets.token_hex(8)}"
         async with asyncio.timeout(LISTEN_PING_SECONDS):
-            await connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, probe))
+            await connection.execute("SELECT pg_notify(%s, %s)", (channel, probe))
         heard = False
         async for notice in connection.notifies(timeout=LISTEN_PING_SECONDS):
             if notice.payload == probe:
@@ -130,4 +140,4 @@ class ChangeListener:
                     kept.reset(live=True)
             kept.notified(notice.payload)
         if not heard:
-            raise TimeoutError(f"the probe sent on {CHANNEL} did not come back")
+            raise TimeoutError(f"the probe sent on {channel} did not come back")

@@ -22,9 +22,9 @@ from typing import Generic, TypeVar
 
 from service.auth import KEY_NOTICE
 from service.metrics import KEPT_HIT, KEPT_MISS
-from service.own_writes import CHANNEL, OWN_WRITE
+from service.own_writes import OWN_WRITE
 
-__all__ = ["CHANNEL", "PROBE", "ReadCache"]
+__all__ = ["PROBE", "ReadCache"]
 # What listeners send themselves to check delivery (`p <random>`); every listener hears and ignores all.
 PROBE = "p"
 K = TypeVar("K", bound=Hashable)

@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 
 from service.config import Settings
 from service.db import create_db_engine
-from service.serving.read_cache import CHANNEL
 from tests.conftest import _empty_all
 
 pytestmark = pytest.mark.postgres
@@ -45,12 +44,14 @@ def listener(engine: Engine) -> Iterator[psycopg.Connection[Any]]:
     """A connection listening on the serving channel."""
     arguments, options = engine.dialect.create_connect_args(engine.url)
     with psycopg.connect(*arguments, **options, autocommit=True) as connection:
-        connection.execute(f"LISTEN {CHANNEL}")
+        channel = connection.execute("SELECT tailorwise_channel()").fetchone()
+        assert channel is not None
+        connection.execute(f'LISTEN "{channel[0]}"')
         yield connection
 
 
-# The backends this module's writes ran on: the channel is the database's, so other sessions' notices
-# (another test run's writes, serving workers' probes) are left out of what a test hears.
+# The backends this module's writes ran on: other sessions' notices on the schema's channel (a serving
+# worker's probes) are left out of what a test hears.
 _writers: set[int] = set()
 
 

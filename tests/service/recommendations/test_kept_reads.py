@@ -19,9 +19,6 @@ from tests.notifications import caught_up
 from tests.polling import wait_until
 from tests.service.recommendations.conftest import Shop, tenant_id
 
-# Kept reads are not dropped by other test sessions' notifications (see tenant_ids_of_our_own).
-pytestmark = pytest.mark.usefixtures("tenant_ids_of_our_own")
-
 
 def ids(answer: dict[str, Any]) -> list[str]:
     return [item["item_id"] for item in answer["items"]]
@@ -115,7 +112,7 @@ def test_a_listener_whose_probe_does_not_come_back_keeps_nothing(db: Any, monkey
         # As behind a pooler in transaction mode: the connection works, but nothing is delivered.
         async with await reads.connections.connect() as connection:
             with pytest.raises(TimeoutError, match="probe"):
-                await listener._hear_for_a_while(connection, kept)
+                await listener._hear_for_a_while(connection, "tailorwise_serving", kept)
 
     asyncio.run(hear_without_listening())
     assert not kept.live

@@ -93,11 +93,6 @@ def score(db: Any, tenant: str = "acme") -> None:
     score_now(db.engine, tenant, None, lambda _label: nullcontext(lambda _f, _m: None))
 
 
-@pytest.fixture(autouse=True)
-def kept_answers_undisturbed(tenant_ids_of_our_own: None) -> None:
-    """Kept answers are not dropped by other test sessions' notifications (see tenant_ids_of_our_own)."""
-
-
 @pytest.fixture
 def shop(client: TestClient, make_key, db) -> dict[str, Headers]:
     """Keys of the seeded shop `acme` (not scored yet)."""
