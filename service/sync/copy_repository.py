@@ -56,7 +56,6 @@ class CustomerCopy:
     def __init__(self, session: Session, tenant_id: int) -> None:
         self.session = session
         self.tenant_id = tenant_id
-        self.staged = 0
         self.with_preferences = False
         self.in_order = True
         self._last = ""
@@ -98,7 +97,6 @@ class CustomerCopy:
             self._part_preferences = self._part_preferences or row.preferences is not None
         self._lines.append(copy_line(line, row))
         self._last = key
-        self.staged += 1
         self.with_preferences = self.with_preferences or row.preferences is not None
         if len(self._lines) >= self._next_slice:
             self._next_slice = len(self._lines) + SLICE_ROWS
@@ -151,5 +149,5 @@ class CustomerCopy:
             self._tally(*self._merge.upsert(self._part()))
         else:
             self._tally(*self._merge.upsert(Upsert(0, list(losers), False, self.with_preferences)))
-        winners = self.staged - len(losers)
+        winners = len(self._lines) - len(losers)
         return self._merge.finish(self._created, self._written, winners, self.with_preferences)

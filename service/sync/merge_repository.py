@@ -174,9 +174,7 @@ class Merge:
     def upsert(self, part: Upsert) -> tuple[int, int]:
         """Upsert staged rows now: how many customers were created, and written in all."""
         self.end_copy()
-        if part.losers:
-            self.cursor.execute(DROP_LOSERS, {"lines": part.losers})
-        self.cursor.execute(UPSERTS[part.in_order, part.keep], {**self.params, "first": part.first})
+        self._execute(self.cursor, part)
         created, written = self.cursor.fetchone()
         return int(created), int(written)
 
@@ -186,12 +184,16 @@ class Merge:
         self._pipeline.enter_context(self.connection.pipeline())
         if first_part:
             self.cursor.execute(SAVEPOINT)
-        if part.losers:
-            self.cursor.execute(DROP_LOSERS, {"lines": part.losers})
         self._sent = self.connection.cursor()
-        self._sent.execute(UPSERTS[part.in_order, part.keep], {**self.params, "first": part.first})
+        self._execute(self._sent, part)
         self.connection.pgconn.send_flush_request()
         self.connection.pgconn.flush()
+
+    def _execute(self, cursor: Any, part: Upsert) -> None:
+        """Drop the part's losers, then upsert its rows on `cursor` (whose result holds the counts)."""
+        if part.losers:
+            self.cursor.execute(DROP_LOSERS, {"lines": part.losers})
+        cursor.execute(UPSERTS[part.in_order, part.keep], {**self.params, "first": part.first})
 
     def busy(self) -> bool:
         """Whether an upsert sent ahead is still running (its result has not begun to arrive)."""
