@@ -20,6 +20,7 @@ from service.config import Settings
 from service.db import session_scope, utcnow
 from service.profiles.models import Customer, Event, Preference
 from service.tenancy import repository as tenants
+from tests import snapshots
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 Headers = dict[str, str]
@@ -170,7 +171,11 @@ class Shop:
         """Train, then wait until the serving cache answers with the new version."""
         run = self.train()
         assert run["status"] == "succeeded", run
-        self.version = int(run["summary"]["model_version"])
+        return self.served(int(run["summary"]["model_version"]))
+
+    def served(self, version: int) -> int:
+        """Wait until the serving cache answers with a model version."""
+        self.version = version
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             response = self.get("/v1/customers/anyone/recommendations")
@@ -214,6 +219,18 @@ def open_shop(client: TestClient, make_key: Callable[..., Headers], db: Any) -> 
 
 
 @pytest.fixture
-def bookstore(open_shop: ShopMaker) -> Shop:
-    """A bookstore-like tenant, trained and served (one-to-one); customer c1 opted out."""
-    return open_shop(bookstore_like(seed=3), no_consent=frozenset({"c1"}))
+def bookstore(open_shop: ShopMaker, client: TestClient, db: Any, settings: Settings) -> Shop:
+    """A bookstore-like tenant, trained and served (one-to-one); customer c1 opted out.
+
+    The first test of a process trains it through the API; later ones get its database contents back.
+    """
+    log = bookstore_like(seed=3)
+
+    def train() -> tuple[Headers, Headers, int | None]:
+        shop = open_shop(log, no_consent=frozenset({"c1"}))
+        return shop.marketer, shop.storefront, shop.version
+
+    marketer, storefront, version = snapshots.built_once("bookstore", db, settings, train)
+    shop = Shop(client, db, "acme", log, marketer, storefront)
+    shop.served(version or 0)
+    return shop

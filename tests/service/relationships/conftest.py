@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from service.config import Settings
 from service.workloads.inline import score_now
+from tests import snapshots
 
 CUSTOMERS = 60
 TYPES = ["top-down", "co-created", "improvisational", "bottom-up"]
@@ -85,17 +87,24 @@ def score(db: Any, tenant: str = "travel") -> None:
 
 
 @pytest.fixture
-def travel(client: TestClient, make_key, db) -> dict[str, Headers]:
-    """Keys of the scored travel tenant with its phases' settings and a touchpoint per phase."""
-    keys = {role: make_key(role, tenant="travel") for role in ("marketer", "storefront", "crm")}
-    response = client.put("/v1/relationships/settings", json=SETTINGS, headers=keys["marketer"])
-    assert response.status_code == 200, response.text
-    for name, phase in TOUCHPOINTS.items():
-        body = {"journey_phase": phase}
-        assert client.put(f"/v1/touchpoints/{name}", json=body, headers=keys["marketer"]).status_code == 201
-    post_events(client, keys["storefront"], travel_events(datetime.now(UTC) - timedelta(days=200)))
-    score(db)
-    return keys
+def travel(client: TestClient, make_key, db, settings: Settings) -> dict[str, Headers]:
+    """Keys of the scored travel tenant with its phases' settings and a touchpoint per phase (built once a
+    process, restored for later tests)."""
+
+    def build() -> dict[str, Headers]:
+        keys = {role: make_key(role, tenant="travel") for role in ("marketer", "storefront", "crm")}
+        response = client.put("/v1/relationships/settings", json=SETTINGS, headers=keys["marketer"])
+        assert response.status_code == 200, response.text
+        for name, phase in TOUCHPOINTS.items():
+            body = {"journey_phase": phase}
+            assert (
+                client.put(f"/v1/touchpoints/{name}", json=body, headers=keys["marketer"]).status_code == 201
+            )
+        post_events(client, keys["storefront"], travel_events(datetime.now(UTC) - timedelta(days=200)))
+        score(db)
+        return keys
+
+    return snapshots.built_once("travel", db, settings, build)
 
 
 @pytest.fixture
