@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -38,7 +39,7 @@ def take(db: Any) -> Snapshot:
     """Keep what the test database holds now."""
     if db.backend == "sqlite":
         kept = sqlite3.connect(":memory:", check_same_thread=False)
-        with sqlite3.connect(_sqlite_path(db)) as source:
+        with closing(sqlite3.connect(_sqlite_path(db))) as source:
             source.backup(kept)
         return Snapshot("sqlite", {}, [], kept)
     connection = db.engine.raw_connection()
@@ -59,7 +60,7 @@ def restore(db: Any, snapshot: Snapshot) -> None:
     """Write a snapshot into the test's empty database, triggers and notifications off, as it was taken."""
     assert db.backend == snapshot.backend
     if snapshot.sqlite is not None:
-        with sqlite3.connect(_sqlite_path(db)) as target:
+        with closing(sqlite3.connect(_sqlite_path(db))) as target:
             snapshot.sqlite.backup(target)
         return
     connection = db.engine.raw_connection()
