@@ -24,7 +24,6 @@ _SEQUENCES = """SELECT sequencename, COALESCE(last_value, 1), last_value IS NOT 
 class Snapshot:
     """Every table's rows (PostgreSQL: binary COPY; SQLite: an in-memory copy) and the id sequences."""
 
-    backend: str
     tables: dict[str, bytes]
     sequences: list[tuple[str, int, bool]]
     sqlite: sqlite3.Connection | None = None
@@ -41,7 +40,7 @@ def take(db: Any) -> Snapshot:
         kept = sqlite3.connect(":memory:", check_same_thread=False)
         with closing(sqlite3.connect(_sqlite_path(db))) as source:
             source.backup(kept)
-        return Snapshot("sqlite", {}, [], kept)
+        return Snapshot({}, [], kept)
     connection = db.engine.raw_connection()
     try:
         cursor = connection.cursor()
@@ -53,13 +52,13 @@ def take(db: Any) -> Snapshot:
         connection.commit()
     finally:
         connection.close()
-    return Snapshot("postgres", tables, sequences)  # type: ignore[arg-type]
+    return Snapshot(tables, sequences)  # type: ignore[arg-type]
 
 
 def restore(db: Any, snapshot: Snapshot) -> None:
     """Write a snapshot into the test's empty database, triggers and notifications off, as it was taken."""
-    assert db.backend == snapshot.backend
-    if snapshot.sqlite is not None:
+    if db.backend == "sqlite":
+        assert snapshot.sqlite is not None, "a PostgreSQL snapshot restored into SQLite"
         with closing(sqlite3.connect(_sqlite_path(db))) as target:
             snapshot.sqlite.backup(target)
         return
