@@ -10,9 +10,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 import uvicorn
@@ -42,6 +43,14 @@ def test_connections_accepted_on_a_worker_socket_have_nagle_off() -> None:
     assert asyncio.run(main()) != 0
 
 
+def _startups_seen(errors: IO[bytes], lines: list[str], both_up: threading.Event) -> None:
+    """Collect a server's log lines; set `both_up` once two workers have completed their startup."""
+    for line in errors:
+        lines.append(line.decode())
+        if sum("Application startup complete" in seen for seen in lines) == 2:
+            both_up.set()
+
+
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="per-worker sockets need SO_REUSEPORT")
 def test_two_workers_share_one_port_and_stop_on_sigterm(tmp_path: Path) -> None:
     with socket.socket() as probe:
@@ -52,22 +61,27 @@ def test_two_workers_share_one_port_and_stop_on_sigterm(tmp_path: Path) -> None:
     environment = {**os.environ, "TAILORWISE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
     subprocess.run([tailorwise, "migrate"], env=environment, check=True, capture_output=True)
     process = subprocess.Popen([*command, "--no-access-log"], env=environment, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    lines: list[str] = []
+    both_up = threading.Event()
+    reader = threading.Thread(target=_startups_seen, args=(process.stderr, lines, both_up))
+    reader.start()
     try:
-        deadline, served = time.monotonic() + 30, 0
-        while served < 20 and time.monotonic() < deadline:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz")
-                served += connection.getresponse().status == 200
-                connection.close()
-            except OSError:
-                time.sleep(0.2)
+        # One worker can answer every request while the other is still starting: wait for both.
+        assert both_up.wait(60), "".join(lines)
+        served = 0
+        for _ in range(20):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            served += connection.getresponse().status == 200
+            connection.close()
         assert served == 20
     finally:
         process.send_signal(signal.SIGTERM)
-        _, errors = process.communicate(timeout=30)
-    assert process.returncode == 0, errors.decode()
-    assert errors.decode().count("Application startup complete") == 2
+        process.wait(timeout=30)
+        reader.join(timeout=30)
+        process.stderr.close()
+    assert process.returncode == 0, "".join(lines)
 
 
 class RecordingTransport:
