@@ -45,9 +45,11 @@ def test_connections_accepted_on_a_worker_socket_have_nagle_off() -> None:
 
 def _startups_seen(errors: IO[bytes], lines: list[str], both_up: threading.Event) -> None:
     """Collect a server's log lines; set `both_up` once two workers have completed their startup."""
+    started = 0
     for line in errors:
         lines.append(line.decode())
-        if sum("Application startup complete" in seen for seen in lines) == 2:
+        started += b"Application startup complete" in line
+        if started == 2:
             both_up.set()
 
 
