@@ -27,6 +27,9 @@ from service.tenancy.service import hash_key
 
 # The change notification that drops a tenant's resolved keys: `k <tenant_id>`.
 KEY_NOTICE = "k"
+# Once this share of an entry's life has passed, the key is read again in the background while requests
+# go on finding the entry; one that expired (no request in its last quarter) is read while they wait.
+REFRESH_AT = 0.75
 logger = logging.getLogger("tailorwise.auth")
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tw_...`")
 
@@ -41,12 +44,13 @@ class Caller:
 
 
 class _Entry:
-    """A resolved key: kept until `until`; its last use written again from `touch_after` on."""
+    """A resolved key: kept until `until`, read again from `refresh_after`; use written from `touch_after`."""
 
-    __slots__ = ("caller", "touch_after", "until")
+    __slots__ = ("caller", "refresh_after", "touch_after", "until")
 
-    def __init__(self, until: float, caller: Caller | None) -> None:
-        self.until = until
+    def __init__(self, now: float, lifetime: float, caller: Caller | None) -> None:
+        self.until = now + lifetime
+        self.refresh_after = now + lifetime * REFRESH_AT
         self.caller = caller
         self.touch_after = 0.0
 
@@ -54,8 +58,9 @@ class _Entry:
 class KeyCache:
     """Resolved keys kept a while, so a request costs no extra database read.
 
-    Used on the event loop only. When an entry expires under load, the requests that find it
-    expired share one database read (a single flight per key), not one read each. Revocation: on
+    Used on the event loop only. A key in use is read again in the background before its entry
+    expires (from REFRESH_AT of its life on), so requests under load never wait for it; requests that
+    find an entry expired share one database read (a single flight per key). Revocation: on
     PostgreSQL, a change to api_keys notifies `k <tenant>` at commit (migration 0016) and the serving
     change listener calls `notified`, dropping the tenant's keys here within the notification's
     delivery (milliseconds). While no listener confirms delivery (`live` False: SQLite, or the
@@ -69,6 +74,7 @@ class KeyCache:
         ttl_seconds: float,
         unheard_seconds: float = 1.0,
         touch_every_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine
         self._ttl = ttl_seconds
@@ -79,16 +85,21 @@ class KeyCache:
         self._heard = 0  # key notices and resets so far: a read that overlapped one is not kept
         self._touch_pending: set[int] = set()
         self._touching: asyncio.Task[None] | None = None
+        self._refreshing: set[asyncio.Task[None]] = set()
+        self._now = clock
         self.live = False
 
     def cached(self, key: str) -> tuple[bool, Caller | None]:
         """(True, caller-or-None) when the key was resolved recently; (False, None) when it must be read."""
-        entry = self._entries.get(hash_key(key))
+        digest = hash_key(key)
+        entry = self._entries.get(digest)
         if entry is None:
             return False, None
-        now = time.monotonic()
+        now = self._now()
         if entry.until <= now:
             return False, None
+        if entry.refresh_after <= now:
+            self._refresh(digest, entry)
         if entry.caller is not None and entry.touch_after <= now:
             self._touch(entry, now)
         return True, entry.caller
@@ -98,17 +109,37 @@ class KeyCache:
         known, caller = self.cached(key)
         if known:
             return caller
-        digest = hash_key(key)
+        return await self._read(hash_key(key))
+
+    async def _read(self, digest: str) -> Caller | None:
+        """Read a key and keep what was read, unless a notice about keys arrived meanwhile."""
         heard, caller, expires_in = await self._loads.load(digest)
         if heard == self._heard:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            now = time.monotonic()
-            entry = _Entry(now + min(self._ttl if self.live else self._unheard, expires_in), caller)
+            now = self._now()
+            previous = self._entries.get(digest)
+            entry = _Entry(now, min(self._ttl if self.live else self._unheard, expires_in), caller)
+            if previous is not None and previous.caller == caller:
+                entry.touch_after = previous.touch_after
             self._entries[digest] = entry
-            if caller is not None:
+            if caller is not None and entry.touch_after <= now:
                 self._touch(entry, now)
         return caller
+
+    def _refresh(self, digest: str, entry: _Entry) -> None:
+        """Read a key in use again in the background (once per entry); requests keep the entry meanwhile."""
+        entry.refresh_after = math.inf
+        task = asyncio.get_running_loop().create_task(self._read_quietly(digest))
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    async def _read_quietly(self, digest: str) -> None:
+        """A background read: when it fails, the entry simply expires and the next request reads."""
+        try:
+            await self._read(digest)
+        except Exception:
+            logger.warning("could not read a key again ahead of its expiry", exc_info=True)
 
     def forget_tenant(self, tenant_id: int) -> None:
         """Drop the tenant's resolved keys (a key of it changed); reads in flight are not kept."""

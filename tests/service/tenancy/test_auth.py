@@ -75,3 +75,69 @@ def test_requests_finding_a_key_expired_share_one_database_read(db, make_key) ->
     assert callers[0].role == Role.crm
     assert asyncio.run(cache.resolve("tw_made_up")) is None
     assert cache.cached(key) == (True, callers[0])
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def refreshed(cache: CountingKeyCache, reads: int) -> None:
+    """Wait (10 s at most) until the cache made this many reads and keeps no refresh in flight."""
+    for _ in range(1_000):
+        if cache.reads >= reads and not cache._refreshing:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the key was not read again in time")
+
+
+def test_a_key_in_use_is_read_again_before_it_expires_so_no_request_waits(db, make_key) -> None:
+    key = make_key("crm")["Authorization"].removeprefix("Bearer ")
+    clock = Clock()
+    cache = CountingKeyCache(db.engine, ttl_seconds=60, clock=clock)
+    cache.live = True
+
+    async def scenario() -> list[tuple[bool, Caller | None]]:
+        caller = await cache.resolve(key)
+        clock.now += 44  # before three quarters of the entry's life: kept, no read
+        seen = [cache.cached(key)]
+        await asyncio.sleep(0)
+        assert cache.reads == 1
+        clock.now += 2  # past three quarters: still kept, and read again in the background, once
+        seen += [cache.cached(key), cache.cached(key)]
+        await refreshed(cache, 2)
+        clock.now += 50  # past the first read's minute, within the second's
+        seen.append(cache.cached(key))
+        assert caller is not None
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert all(known and caller is not None and caller.role == Role.crm for known, caller in seen)
+    assert cache.reads == 2
+
+
+def test_a_key_revoked_meanwhile_is_refused_once_read_again_ahead(db, make_key) -> None:
+    from service.db import session_scope
+    from service.tenancy import service as tenancy
+
+    key = make_key("crm")["Authorization"].removeprefix("Bearer ")
+    clock = Clock()
+    cache = CountingKeyCache(db.engine, ttl_seconds=60, clock=clock)
+    cache.live = True
+
+    async def scenario() -> tuple[bool, Caller | None]:
+        first = await cache.resolve(key)
+        assert first is not None
+        with session_scope(db.engine) as session:
+            tenancy.revoke_key(session, first.tenant_id, first.key_id)
+        clock.now += 50
+        assert cache.cached(key) == (True, first)  # the notice was lost: kept until read again
+        await refreshed(cache, 2)
+        return cache.cached(key)
+
+    assert asyncio.run(scenario()) == (True, None)
