@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from recommender.experiments.assignment import BUCKETS, arm_of_bucket, assign, bucket_of, canonical_key
@@ -45,6 +46,7 @@ def test_same_bucket_in_another_process_with_another_hash_seed() -> None:
     assert out.stdout.split() == ["1057", "5361"]
 
 
+@pytest.mark.slow
 def test_buckets_are_uniform() -> None:
     """200,000 customers over 10,000 buckets pass a chi-square uniformity test."""
     buckets = np.array([bucket_of("7", "exp-salt", f"c-{i}") for i in range(200_000)])

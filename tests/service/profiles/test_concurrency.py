@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 CLIENTS = 8
@@ -49,6 +50,7 @@ def test_concurrent_creation_of_the_same_customers_answers_2xx(client: TestClien
     assert statuses[201] == CUSTOMERS, statuses
 
 
+@pytest.mark.slow
 def test_concurrent_puts_never_lose_an_acknowledged_newer_write(client: TestClient, make_key) -> None:
     crm = make_key("crm")
     for c in range(CUSTOMERS):

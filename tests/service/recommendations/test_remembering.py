@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
@@ -72,6 +73,7 @@ def buy(shop: Shop, customer: str, item: str) -> None:
         )
 
 
+@pytest.mark.slow
 def test_repeat_tenant_remembers_and_beats_the_popular_list_by_far(open_shop: ShopMaker) -> None:
     train, held = held_out_tenant(repeat_purchase_like(seed=3))
     shop = open_shop(train)

@@ -164,6 +164,7 @@ async def new_way(db: Any, tenant_id: int, cases: list[tuple[str, str]]) -> list
     return answers
 
 
+@pytest.mark.slow
 def test_thousands_of_decisions_are_the_same_either_way(client: TestClient, make_key, db) -> None:
     if db.backend != "postgres":
         pytest.skip("the plain serving read is PostgreSQL's")
