@@ -48,9 +48,9 @@ class _Entry:
 
     __slots__ = ("caller", "refresh_after", "touch_after", "until")
 
-    def __init__(self, now: float, lifetime: float, caller: Caller | None) -> None:
+    def __init__(self, now: float, lifetime: float, caller: Caller | None, read_ahead: bool) -> None:
         self.until = now + lifetime
-        self.refresh_after = now + lifetime * REFRESH_AT
+        self.refresh_after = now + lifetime * REFRESH_AT if read_ahead else math.inf
         self.caller = caller
         self.touch_after = 0.0
 
@@ -119,7 +119,9 @@ class KeyCache:
                 self._entries.clear()
             now = self._now()
             previous = self._entries.get(digest)
-            entry = _Entry(now, min(self._ttl if self.live else self._unheard, expires_in), caller)
+            lifetime = self._ttl if self.live else self._unheard
+            # A key that expires within the entry's life is not read ahead: it will be refused then.
+            entry = _Entry(now, min(lifetime, expires_in), caller, read_ahead=expires_in > lifetime)
             if previous is not None and previous.caller == caller:
                 entry.touch_after = previous.touch_after
             self._entries[digest] = entry

@@ -141,3 +141,27 @@ def test_a_key_revoked_meanwhile_is_refused_once_read_again_ahead(db, make_key) 
         return cache.cached(key)
 
     assert asyncio.run(scenario()) == (True, None)
+
+
+def test_a_key_expiring_within_its_entry_is_not_read_ahead(db, make_key) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from service.db import session_scope
+    from service.tenancy import service as tenancy
+
+    with session_scope(db.engine) as session:
+        tenancy.create_tenant(session, "soon")
+        key = tenancy.issue_key(session, "soon", "crm", datetime.now(UTC) + timedelta(seconds=20)).key
+    clock = Clock()
+    cache = CountingKeyCache(db.engine, ttl_seconds=60, clock=clock)
+    cache.live = True
+
+    async def scenario() -> tuple[bool, Caller | None]:
+        assert await cache.resolve(key) is not None
+        clock.now += 18  # past three quarters of the entry's life, which the key's expiry cut to 20 s
+        seen = cache.cached(key)
+        await asyncio.sleep(0.05)
+        return seen
+
+    known, caller = asyncio.run(scenario())
+    assert known and caller is not None and cache.reads == 1
