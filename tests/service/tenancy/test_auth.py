@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
 from service.auth import Caller, KeyCache
+from service.db import session_scope
+from service.tenancy import service as tenancy
 from service.tenancy.models import Role
 
 PROFILE = {"traits": {"segment": "gold"}, "consent": {"personalization": True, "profiling": True}}
@@ -122,9 +125,6 @@ def test_a_key_in_use_is_read_again_before_it_expires_so_no_request_waits(db, ma
 
 
 def test_a_key_revoked_meanwhile_is_refused_once_read_again_ahead(db, make_key) -> None:
-    from service.db import session_scope
-    from service.tenancy import service as tenancy
-
     key = make_key("crm")["Authorization"].removeprefix("Bearer ")
     clock = Clock()
     cache = CountingKeyCache(db.engine, ttl_seconds=60, clock=clock)
@@ -143,12 +143,7 @@ def test_a_key_revoked_meanwhile_is_refused_once_read_again_ahead(db, make_key) 
     assert asyncio.run(scenario()) == (True, None)
 
 
-def test_a_key_expiring_within_its_entry_is_not_read_ahead(db, make_key) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from service.db import session_scope
-    from service.tenancy import service as tenancy
-
+def test_a_key_expiring_within_its_entry_is_not_read_ahead(db) -> None:
     with session_scope(db.engine) as session:
         tenancy.create_tenant(session, "soon")
         key = tenancy.issue_key(session, "soon", "crm", datetime.now(UTC) + timedelta(seconds=20)).key
