@@ -28,6 +28,11 @@ class Snapshot:
     sequences: list[tuple[str, int, bool]]
     sqlite: sqlite3.Connection | None = None
 
+    def close(self) -> None:
+        """Let go of the SQLite copy (a snapshot kept for the process needs no closing)."""
+        if self.sqlite is not None:
+            self.sqlite.close()
+
 
 def _sqlite_path(db: Any) -> str:
     """The file of an SQLite test database."""

@@ -37,9 +37,12 @@ def test_rows_and_next_ids_come_back(db) -> None:
             tenancy.issue_key(session, name, "marketer")
     before = contents(db)
     snapshot = snapshots.take(db)
-    emptied(db)
-    assert contents(db) == []
-    snapshots.restore(db, snapshot)
+    try:
+        emptied(db)
+        assert contents(db) == []
+        snapshots.restore(db, snapshot)
+    finally:
+        snapshot.close()
     assert contents(db) == before
     with session_scope(db.engine) as session:
         third = tenancy.create_tenant(session, "three", personalization_by_default=True)

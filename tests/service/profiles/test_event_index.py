@@ -25,8 +25,7 @@ def fill(db: Any) -> int:
             sa.text(
                 "INSERT INTO tenants (name, default_personalization_consent, default_profiling_consent,"
                 " created_at) VALUES ('acme', true, true, :now) RETURNING id"
-            ),
-            {"now": utcnow()},
+            ).bindparams(sa.bindparam("now", utcnow(), type_=sa.DateTime(timezone=True))),
         ).scalar_one()
         connection.execute(
             sa.insert(Customer),

@@ -131,6 +131,11 @@ def experiments(tenant_id: int) -> Holdouts:
     return holdouts
 
 
+def readable(answer: bytes | str) -> str:
+    """An answer as text, for a failure's message."""
+    return answer.decode() if isinstance(answer, bytes) else answer
+
+
 def old_way(db: Any, tenant_id: int, cases: list[tuple[str, str]]) -> list[bytes | str]:
     """Each decision through the ORM path, as JSON, or the problem's words."""
     answers: list[bytes | str] = []
@@ -177,14 +182,15 @@ def test_thousands_of_decisions_are_the_same_either_way(client: TestClient, make
     cases = [(f"c-{c}", name) for c in range(CUSTOMERS) for name in TOUCHPOINTS]
     cases += [("nobody", "support"), ("c-1", "nowhere")]
     before = current()
-    install(experiments(tenant_id))
+    registry = install(experiments(tenant_id))
     try:
         old, new = old_way(db, tenant_id, cases), asyncio.run(new_way(db, tenant_id, cases))
+        assert current() is registry, "another registry was installed while the decisions were made"
     finally:
         install(before)
     assert len(old) == len(new) == CUSTOMERS * len(TOUCHPOINTS) + 2
     differing = [(case, a, b) for case, a, b in zip(cases, old, new, strict=True) if a != b]
-    assert not differing, differing[:3]
+    assert not differing, (len(differing), [(case, readable(a), readable(b)) for case, a, b in differing[:3]])
     decided = [answer for answer in old if isinstance(answer, bytes)]
     # The cases cover what decisions turn on: tiers, experiments, tailoring, declines, consent.
     for needle in (b'"priority":1', b'"arm":"holdout"', b'"tailored":true', b"cool-off", b'"value":null'):
