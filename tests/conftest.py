@@ -164,14 +164,6 @@ def make_key(db: Database) -> KeyMaker:
     return _make
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the slow tests (statistical or data-heavy) unmeasured: tracing doubles their time, and the
-    lines they run are measured by the rest of the suite, so the coverage figure can only come out lower."""
-    for item in items:
-        if item.get_closest_marker("slow") is not None:
-            item.add_marker(pytest.mark.no_cover)
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say loudly when the PostgreSQL suite did not run."""
     if _postgres_problem and not REQUIRE_POSTGRES:
