@@ -107,6 +107,23 @@ def oldest_open_transaction(session: Session) -> int | None:
     return int(session.execute(sa.text(query)).scalar_one())
 
 
+def read_snapshot(session: Session) -> str | None:
+    """PostgreSQL: read the rest of this transaction through one snapshot, and give it as text (None: SQLite).
+
+    Call it first in the transaction: every later statement sees exactly what the snapshot shows, so
+    `pg_visible_in_snapshot` tells afterwards which rows the reads saw.
+    """
+    if not is_postgres(session):
+        return None
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return str(session.execute(sa.text("SELECT pg_current_snapshot()::text")).scalar_one())
+
+
+def snapshot_xmin(snapshot: str) -> int:
+    """The oldest transaction a PostgreSQL snapshot's text shows running: every older one had ended."""
+    return int(snapshot.split(":", 1)[0])
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""

@@ -54,6 +54,7 @@ class Snapshot:
     since: datetime | None
     signature: tuple[int, Any]
     events_before_txid: int | None = None
+    events_snapshot: str | None = None
     path: Path = Path.ONE_TO_ONE
     exclude_seen: bool = True
     memory: RepeatModel | None = None
@@ -69,6 +70,10 @@ class Snapshot:
             return 0
         return self.events_before_txid
 
+    def seen_by_training(self, customer_id: str) -> str | None:
+        """The snapshot whose events the model holds for a customer, left out when serving (None: none)."""
+        return self.events_snapshot if self.events_from_txid(customer_id) else None
+
 
 def build_snapshot(
     version_id: int,
@@ -81,6 +86,7 @@ def build_snapshot(
     events_before_txid: int | None = None,
     kept_lists: int = 0,
     memory: RepeatModel | None = None,
+    events_snapshot: str | None = None,
 ) -> Snapshot:
     """A snapshot from a model version's parts and the catalog state read with it.
 
@@ -104,6 +110,7 @@ def build_snapshot(
         since=since,
         signature=signature,
         events_before_txid=events_before_txid,
+        events_snapshot=events_snapshot,
         path=Path(gate.get("path", gate["strategy"])),
         exclude_seen=bool(gate.get("exclude_seen", True)),
         memory=memory,
@@ -222,18 +229,28 @@ class ModelCache:
                 "path": current.path.value,
                 "exclude_seen": current.exclude_seen,
             }
-            horizon = current.events_before_txid
+            horizon, seen = current.events_before_txid, current.events_snapshot
         else:
             row = repository.load_version(session, tenant_id, version_id)
             if row is None:
                 return
             model, popularity = TrainedModel.load(row.artifact), PopularityTable.load(row.popularity)
             memory = None if row.memory is None else RepeatModel.load(row.memory)
-            gate, horizon = row.gate, row.events_before_txid
+            gate, horizon, seen = row.gate, row.events_before_txid, row.events_snapshot
         _, latest_change = repository.catalog_signature(session, tenant_id, None)
         since = None if latest_change is None else latest_change - SETTLE
         signature = repository.catalog_signature(session, tenant_id, since)
         catalog = repository.catalog_state(session, tenant_id)
         self._snapshots[tenant_id] = build_snapshot(
-            version_id, gate, model, popularity, catalog, since, signature, horizon, self._kept_lists, memory
+            version_id,
+            gate,
+            model,
+            popularity,
+            catalog,
+            since,
+            signature,
+            horizon,
+            self._kept_lists,
+            memory,
+            seen,
         )

@@ -36,4 +36,6 @@ class ModelVersion(SQLModel, table=True):
     params: dict[str, Any] = Field(sa_type=JsonColumn)
     # Every event of a transaction older than this was in the training read (None: not known).
     events_before_txid: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # PostgreSQL: the snapshot the training read saw, as text; its events are in the model.
+    events_snapshot: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -24,7 +24,8 @@ from service.serving.read_cache import ReadCache
 class CustomerRead:
     """One customer as serving needs them, and the items deactivated since the cache last looked.
 
-    `seen` holds the items chosen in transactions from `events_from_txid` on (0: all of them).
+    `seen` holds the items chosen in transactions from `events_from_txid` on (0: all of them) that the
+    training read's snapshot, where one is given, did not see.
     """
 
     found: bool
@@ -40,6 +41,9 @@ class CustomerRead:
 _INACTIVE_SINCE = "i.tenant_id = r.tenant_id AND i.updated_at > r.since AND NOT i.active"
 _SEEN = """FROM events e WHERE e.customer_id = c.id AND e.txid >= r.events_from
     AND e.tenant_id = r.tenant_id AND e.item_id IS NOT NULL"""
+# PostgreSQL: not an event the training read saw (a transaction at or past its horizon may have been).
+_UNSEEN_BY_TRAINING = """AND (r.events_snapshot IS NULL
+    OR NOT pg_visible_in_snapshot(e.txid::text::xid8, r.events_snapshot::pg_snapshot))"""
 _STATED = "FROM preferences p WHERE p.customer_id = c.id AND p.tenant_id = r.tenant_id"
 # PostgreSQL: a batch of requests in one statement, one row per request in request order (the lateral
 # join keeps each customer an index lookup, whatever the batch size): consent, segment, items chosen
@@ -48,10 +52,11 @@ _POSTGRES_BATCH = f"""
     SELECT c.consent_personalization, c.segment, c.seen, c.stated,
         ARRAY(SELECT i.item_id FROM items i WHERE {_INACTIVE_SINCE})
     FROM unnest(%(tenant_ids)s::bigint[], %(external_ids)s::text[], %(since)s::timestamptz[],
-        %(events_from)s::bigint[]) WITH ORDINALITY AS r(tenant_id, external_id, since, events_from, n)
+        %(events_from)s::bigint[], %(events_snapshots)s::text[])
+        WITH ORDINALITY AS r(tenant_id, external_id, since, events_from, events_snapshot, n)
     LEFT JOIN LATERAL (
         SELECT c.consent_personalization, c.traits ->> '{SEGMENT_TRAIT}' AS segment,
-            ARRAY(SELECT DISTINCT e.item_id {_SEEN}) AS seen,
+            ARRAY(SELECT DISTINCT e.item_id {_SEEN} {_UNSEEN_BY_TRAINING}) AS seen,
             (SELECT json_agg(json_build_array(p.attribute, p.value, p.weight)) {_STATED}) AS stated
         FROM customers c WHERE c.tenant_id = r.tenant_id AND c.external_id = r.external_id
     ) c ON true
@@ -89,6 +94,7 @@ class CustomerKey:
     external_id: str
     since: datetime
     events_from_txid: int = 0
+    events_snapshot: str | None = None
 
 
 class ServingReads:
@@ -153,6 +159,7 @@ class ServingReads:
             "external_ids": [k.external_id for k in keys],
             "since": [k.since for k in keys],
             "events_from": [k.events_from_txid for k in keys],
+            "events_snapshots": [k.events_snapshot for k in keys],
         }
         return await self.connections.rows(_POSTGRES_BATCH, params)
 
@@ -176,10 +183,16 @@ def _customer_read(key: CustomerKey, row: tuple[Any, ...]) -> CustomerRead:
 
 
 async def read_customer(
-    reads: ServingReads, tenant_id: int, external_id: str, since: datetime | None, events_from_txid: int = 0
+    reads: ServingReads,
+    tenant_id: int,
+    external_id: str,
+    since: datetime | None,
+    events_from_txid: int = 0,
+    events_snapshot: str | None = None,
 ) -> CustomerRead:
-    """The serving read: the customer, items chosen from a transaction on, preferences, new inactives."""
-    return await reads.customer(CustomerKey(tenant_id, external_id, since or EPOCH, events_from_txid))
+    """The serving read: the customer, items chosen since training, preferences, new inactives."""
+    key = CustomerKey(tenant_id, external_id, since or EPOCH, events_from_txid, events_snapshot)
+    return await reads.customer(key)
 
 
 async def deactivated_items(reads: ServingReads, tenant_id: int, since: datetime | None) -> frozenset[str]:

@@ -25,7 +25,7 @@ from recommender.ranking import ItemFilter, PopularityTable, Recommender, Servin
 from recommender.repeat import RepeatModel, RepeatSettings
 from recommender.repeat_gate import choose_path
 from service.config import Settings
-from service.db import oldest_open_transaction, session_scope, utcnow
+from service.db import read_snapshot, session_scope, snapshot_xmin, utcnow
 from service.errors import Conflict
 from service.jobs.models import Run
 from service.jobs.runner import Progress
@@ -215,14 +215,14 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
     """Gate, evaluate and train on the tenant's events; the version is written only if all succeed."""
     hyperparameters = Hyperparameters(**run.params["hyperparameters"])
     with session_scope(engine) as session:
+        # One snapshot for every read below: serving then reads only the events it did not see.
+        events_snapshot, read_at = read_snapshot(session), utcnow()
         thresholds = effective_settings(session, run.tenant_id)
         tailored = sorted(
             public.attribute
             for public, decision, _ in current_decisions(session, run.tenant_id)
             if decision.decision == "tailor"
         )
-        # Read before the events: every event of an older transaction is in the read below.
-        horizon, read_at = oldest_open_transaction(session), utcnow()
         data = TrainingData(
             events=repository.training_events(session, run.tenant_id),
             item_features=repository.item_features(session, run.tenant_id, tailored),
@@ -256,7 +256,8 @@ def train_tenant(engine: Engine, run: Run, progress: Progress) -> Callable[[Sess
         gate=gate,
         features=features,
         params=run.params,
-        events_before_txid=horizon,
+        events_before_txid=None if events_snapshot is None else snapshot_xmin(events_snapshot),
+        events_snapshot=events_snapshot,
     )
 
     def write(session: Session) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -234,3 +235,14 @@ def bookstore(open_shop: ShopMaker, client: TestClient, db: Any, settings: Setti
     shop = Shop(client, db, "acme", log, marketer, storefront)
     shop.served(version or 0)
     return shop
+
+
+@contextmanager
+def transaction_held_open(db: Any) -> Iterator[None]:
+    """PostgreSQL: a writing transaction open throughout (as a long bulk sync's), rolled back after."""
+    with db.engine.connect() as connection:
+        connection.execute(sa.text("SELECT pg_current_xact_id()"))
+        try:
+            yield
+        finally:
+            connection.rollback()

@@ -6,9 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from recommender.datasets import bookstore_like
 from service.recommendations.reads_repository import CustomerRead, ServingReads, read_customer
-from tests.service.recommendations.conftest import seed, tenant_id
+from tests.service.recommendations.conftest import ShopMaker, seed, tenant_id, transaction_held_open
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -53,7 +55,8 @@ def test_after_training_the_read_brings_only_items_chosen_since(bookstore, db: A
         serving = ServingReads(db.engine, size=1)
         try:
             tid, since = tenant_id(db, bookstore.tenant), snapshot.since
-            return await read_customer(serving, tid, "c5", since, snapshot.events_from_txid("c5"))
+            events_from, seen = snapshot.events_from_txid("c5"), snapshot.seen_by_training("c5")
+            return await read_customer(serving, tid, "c5", since, events_from, seen)
         finally:
             await serving.close()
 
@@ -62,3 +65,29 @@ def test_after_training_the_read_brings_only_items_chosen_since(bookstore, db: A
         assert asyncio.run(read()).seen == {"b-new"}
     else:  # no transaction ids: every chosen item is read
         assert snapshot.events_from_txid("c5") == 0 and asyncio.run(read()).seen == trained | {"b-new"}
+
+
+def test_a_transaction_open_since_before_training_brings_no_trained_choice_again(
+    open_shop: ShopMaker, db: Any, make_key: Any
+) -> None:
+    if db.backend != "postgres":
+        pytest.skip("transaction ids are PostgreSQL's")
+    log = bookstore_like(seed=3)
+    with transaction_held_open(db):
+        shop = open_shop(log)
+        snapshot = shop.client.app.state.model_cache.get(tenant_id(db, shop.tenant))
+        event = {"event_id": "late-1", "customer_id": "c5", "type": "view", "item_id": "b-new"}
+        event["occurred_at"] = "2027-01-01T00:00:00Z"
+        crm = make_key("crm", shop.tenant)
+        assert shop.client.post("/v1/events", json={"events": [event]}, headers=crm).status_code == 200
+
+        async def read() -> CustomerRead:
+            serving = ServingReads(db.engine, size=1)
+            try:
+                tid = tenant_id(db, shop.tenant)
+                since, seen = snapshot.events_from_txid("c5"), snapshot.seen_by_training("c5")
+                return await read_customer(serving, tid, "c5", snapshot.since, since, seen)
+            finally:
+                await serving.close()
+
+        assert asyncio.run(read()).seen == {"b-new"}

@@ -16,7 +16,7 @@ from recommender.datasets import EventLog, petrol_like, repeat_purchase_like
 from recommender.repeat_gate import split_last_basket
 from service.db import session_scope, utcnow
 from service.profiles.models import Customer, Event
-from tests.service.recommendations.conftest import Shop, ShopMaker, tenant_id
+from tests.service.recommendations.conftest import Shop, ShopMaker, tenant_id, transaction_held_open
 
 REMEMBERED = re.compile(r"^bought (once|\d+ times), last \d+ days ago$")
 DISCOVERY = {"customers with your taste bought it", "popular in your segment", "popular"}
@@ -138,3 +138,20 @@ def test_petrol_tenant_stays_popular(open_shop: ShopMaker) -> None:
     assert not gate["remembering"]["comparisons"]["repeat_vs_popular"]["beats"]
     answer = shop.recommend("c5", exclude_seen="false")
     assert answer["path"] == "popular" and {item["reason"] for item in answer["items"]} == {"popular"}
+
+
+def test_purchases_trained_on_are_not_counted_again_while_an_older_transaction_runs(
+    open_shop: ShopMaker, db: Any
+) -> None:
+    if db.backend != "postgres":
+        pytest.skip("transaction ids are PostgreSQL's")
+    log = repeat_purchase_like(seed=3)
+    with transaction_held_open(db):
+        shop = open_shop(log)
+        answer = shop.recommend("c7")
+    counts = Counter(log.item_ids[log.customer_ids == "c7"].tolist())
+    remembered = {i["item_id"]: i["reason"] for i in answer["items"] if REMEMBERED.match(i["reason"])}
+    assert remembered, answer
+    for item, reason in remembered.items():
+        times = "once" if counts[item] == 1 else f"{counts[item]} times"
+        assert reason.startswith(f"bought {times}, "), (item, reason, counts[item])
