@@ -77,10 +77,8 @@ def statements_of(db: Any, action: Callable[[Session, Customer], object]) -> lis
 def test_serving_reads_a_customers_items_since_a_transaction_through_an_index(db: Any) -> None:
     tenant = fill(db)
     if db.backend == "postgres":
-        statement, parameters = (
-            _POSTGRES_BATCH,
-            {"tenant_ids": [tenant], "external_ids": ["c-7"], "since": [utcnow()], "events_from": [1]},
-        )
+        request = {"tenant_ids": [tenant], "external_ids": ["c-7"], "since": [utcnow()], "events_from": [1]}
+        statement, parameters = _POSTGRES_BATCH, {**request, "events_snapshots": ["1:1:"]}
     else:
         statement = str(_SQLITE_READ)
         parameters = {"tenant_id": tenant, "external_id": "c-7", "since": "1970-01-01", "events_from_txid": 1}
