@@ -229,14 +229,14 @@ class ModelCache:
                 "path": current.path.value,
                 "exclude_seen": current.exclude_seen,
             }
-            horizon, seen = current.events_before_txid, current.events_snapshot
+            horizon, training_read = current.events_before_txid, current.events_snapshot
         else:
             row = repository.load_version(session, tenant_id, version_id)
             if row is None:
                 return
             model, popularity = TrainedModel.load(row.artifact), PopularityTable.load(row.popularity)
             memory = None if row.memory is None else RepeatModel.load(row.memory)
-            gate, horizon, seen = row.gate, row.events_before_txid, row.events_snapshot
+            gate, horizon, training_read = row.gate, row.events_before_txid, row.events_snapshot
         _, latest_change = repository.catalog_signature(session, tenant_id, None)
         since = None if latest_change is None else latest_change - SETTLE
         signature = repository.catalog_signature(session, tenant_id, since)
@@ -252,5 +252,5 @@ class ModelCache:
             horizon,
             self._kept_lists,
             memory,
-            seen,
+            training_read,
         )
