@@ -70,9 +70,10 @@ class Snapshot:
             return 0
         return self.events_before_txid
 
-    def seen_by_training(self, customer_id: str) -> str | None:
-        """The snapshot whose events the model holds for a customer, left out when serving (None: none)."""
-        return self.events_snapshot if self.events_from_txid(customer_id) else None
+    def events_since_training(self, customer_id: str) -> tuple[int, str | None]:
+        """events_from_txid, and the snapshot whose events the model holds for the customer (None: none)."""
+        events_from = self.events_from_txid(customer_id)
+        return events_from, self.events_snapshot if events_from else None
 
 
 def build_snapshot(

@@ -113,13 +113,9 @@ async def recommendations(
 ) -> dict[str, Any]:
     """A customer's recommendations: one database read, the rest in memory (popular while it is down)."""
     snapshot = _snapshot(cache, tenant_id)
-    events_from, seen_by_training = (
-        snapshot.events_from_txid(external_id),
-        snapshot.seen_by_training(external_id),
-    )
     try:
         read = await reads_repository.read_customer(
-            cache.reads, tenant_id, external_id, snapshot.since, events_from, seen_by_training
+            cache.reads, tenant_id, external_id, snapshot.since, *snapshot.events_since_training(external_id)
         )
     except DATABASE_UNAVAILABLE as exc:
         serving.log_outage(exc)

@@ -9,10 +9,27 @@ from typing import Any
 import pytest
 
 from recommender.datasets import bookstore_like
+from service.recommendations.cache import Snapshot
 from service.recommendations.reads_repository import CustomerRead, ServingReads, read_customer
 from tests.service.recommendations.conftest import ShopMaker, seed, tenant_id, transaction_held_open
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def read_since_training(db: Any, tenant: str, snapshot: Snapshot, customer: str) -> CustomerRead:
+    """A customer's serving read as the served snapshot asks for it, over a connection of its own."""
+
+    async def read() -> CustomerRead:
+        serving = ServingReads(db.engine, size=1)
+        try:
+            tid = tenant_id(db, tenant)
+            return await read_customer(
+                serving, tid, customer, snapshot.since, *snapshot.events_since_training(customer)
+            )
+        finally:
+            await serving.close()
+
+    return asyncio.run(read())
 
 
 def test_batched_reads_answer_each_request_for_its_own_tenant_and_customer(db: Any, make_key: Any) -> None:
@@ -51,20 +68,12 @@ def test_after_training_the_read_brings_only_items_chosen_since(bookstore, db: A
     crm = make_key("crm", bookstore.tenant)
     assert bookstore.client.post("/v1/events", json={"events": [event]}, headers=crm).status_code == 200
 
-    async def read() -> CustomerRead:
-        serving = ServingReads(db.engine, size=1)
-        try:
-            tid, since = tenant_id(db, bookstore.tenant), snapshot.since
-            events_from, seen = snapshot.events_from_txid("c5"), snapshot.seen_by_training("c5")
-            return await read_customer(serving, tid, "c5", since, events_from, seen)
-        finally:
-            await serving.close()
-
+    seen = read_since_training(db, bookstore.tenant, snapshot, "c5").seen
     if db.backend == "postgres":
         assert snapshot.events_before_txid is not None and snapshot.events_from_txid("c5") > 0
-        assert asyncio.run(read()).seen == {"b-new"}
+        assert seen == {"b-new"}
     else:  # no transaction ids: every chosen item is read
-        assert snapshot.events_from_txid("c5") == 0 and asyncio.run(read()).seen == trained | {"b-new"}
+        assert snapshot.events_from_txid("c5") == 0 and seen == trained | {"b-new"}
 
 
 def test_a_transaction_open_since_before_training_brings_no_trained_choice_again(
@@ -80,14 +89,4 @@ def test_a_transaction_open_since_before_training_brings_no_trained_choice_again
         event["occurred_at"] = "2027-01-01T00:00:00Z"
         crm = make_key("crm", shop.tenant)
         assert shop.client.post("/v1/events", json={"events": [event]}, headers=crm).status_code == 200
-
-        async def read() -> CustomerRead:
-            serving = ServingReads(db.engine, size=1)
-            try:
-                tid = tenant_id(db, shop.tenant)
-                since, seen = snapshot.events_from_txid("c5"), snapshot.seen_by_training("c5")
-                return await read_customer(serving, tid, "c5", snapshot.since, since, seen)
-            finally:
-                await serving.close()
-
-        assert asyncio.run(read()).seen == {"b-new"}
+        assert read_since_training(db, shop.tenant, snapshot, "c5").seen == {"b-new"}
